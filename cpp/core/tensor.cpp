@@ -1,0 +1,194 @@
+#include "ironnet/tensor.h"
+
+#include <cstring>
+
+#include "ironnet/cuda_api.h"
+#include "ironnet/errors.h"
+
+namespace ironnet {
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+Shape contiguous_strides(const Shape& shape) {
+  Shape strides(shape.size());
+  int64_t running = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = running;
+    running *= shape[i] > 0 ? shape[i] : 1;
+  }
+  return strides;
+}
+
+Tensor::Tensor(std::shared_ptr<Storage> storage, int64_t offset, Shape shape, Shape strides, DType dtype)
+    : storage_(std::move(storage)), offset_(offset), shape_(std::move(shape)), strides_(std::move(strides)),
+      dtype_(dtype) {
+  if (shape_.size() != strides_.size())
+    fail<ValueError>("Tensor: shape ", shape_str(shape_), " and strides ", shape_str(strides_),
+                     " differ in rank");
+  for (size_t d = 0; d < shape_.size(); ++d) {
+    if (shape_[d] < 0) fail<ValueError>("Tensor: negative dimension in shape ", shape_str(shape_));
+    if (strides_[d] < 0) fail<ValueError>("Tensor: negative strides ", shape_str(strides_), " are not supported");
+  }
+}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  for (int64_t d : shape)
+    if (d < 0) fail<ValueError>("Tensor.empty: negative dimension in shape ", shape_str(shape));
+  const size_t nbytes = static_cast<size_t>(shape_numel(shape)) * ironnet::itemsize(dtype);
+  return Tensor(Storage::allocate(nbytes, device), 0, shape, contiguous_strides(shape), dtype);
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  const size_t nbytes = static_cast<size_t>(t.numel()) * t.itemsize();
+  if (device.is_cpu())
+    std::memset(t.raw_data(), 0, nbytes);
+  else
+    cuda::memset_zero(t.raw_data(), nbytes, device.index);
+  return t;
+}
+
+int64_t Tensor::numel() const { return shape_numel(shape_); }
+
+template <class T>
+struct DTypeOf;
+template <>
+struct DTypeOf<float> { static constexpr DType value = DType::Float32; };
+template <>
+struct DTypeOf<int32_t> { static constexpr DType value = DType::Int32; };
+template <>
+struct DTypeOf<int64_t> { static constexpr DType value = DType::Int64; };
+
+template <class T>
+T* Tensor::data() const {
+  if (dtype_ != DTypeOf<T>::value)
+    fail<TypeError>("Tensor.data: tensor is ", dtype_name(dtype_), ", not ", dtype_name(DTypeOf<T>::value));
+  return static_cast<T*>(raw_data());
+}
+template float* Tensor::data<float>() const;
+template int32_t* Tensor::data<int32_t>() const;
+template int64_t* Tensor::data<int64_t>() const;
+
+bool Tensor::is_contiguous() const {
+  int64_t expected = 1;
+  for (size_t i = shape_.size(); i-- > 0;) {
+    if (shape_[i] == 1) continue;  // the stride of a size-1 dimension never matters
+    if (strides_[i] != expected) return false;
+    expected *= shape_[i];
+  }
+  return true;
+}
+
+namespace {
+
+// Copies every element of the strided host view `src` into the strided host view `dst` (same shape).
+void copy_strided_host(char* dst, const Shape& dst_strides, const char* src, const Shape& src_strides,
+                       const Shape& shape, size_t item) {
+  const size_t rank = shape.size();
+  if (shape_numel(shape) == 0) return;
+  if (rank == 0) {
+    std::memcpy(dst, src, item);
+    return;
+  }
+  // Walk all indices of the outer dimensions; the innermost runs as memcpy when both are unit-stride.
+  const int64_t inner = shape[rank - 1];
+  const int64_t ds = dst_strides[rank - 1], ss = src_strides[rank - 1];
+  std::vector<int64_t> idx(rank, 0);
+  while (true) {
+    int64_t doff = 0, soff = 0;
+    for (size_t d = 0; d + 1 < rank; ++d) {
+      doff += idx[d] * dst_strides[d];
+      soff += idx[d] * src_strides[d];
+    }
+    char* drow = dst + doff * static_cast<int64_t>(item);
+    const char* srow = src + soff * static_cast<int64_t>(item);
+    if (ds == 1 && ss == 1) {
+      std::memcpy(drow, srow, static_cast<size_t>(inner) * item);
+    } else {
+      for (int64_t j = 0; j < inner; ++j)
+        std::memcpy(drow + j * ds * static_cast<int64_t>(item), srow + j * ss * static_cast<int64_t>(item), item);
+    }
+    size_t d = rank - 1;
+    while (d-- > 0) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+    if (d == static_cast<size_t>(-1)) return;
+  }
+}
+
+// Number of elements between the first and one past the last element a view touches.
+int64_t span_elements(const Shape& shape, const Shape& strides) {
+  if (shape_numel(shape) == 0) return 0;
+  int64_t last = 0;
+  for (size_t d = 0; d < shape.size(); ++d) last += (shape[d] - 1) * strides[d];
+  return last + 1;
+}
+
+}  // namespace
+
+void Tensor::copy_from(const Tensor& src) {
+  if (src.shape_ != shape_ || src.dtype_ != dtype_)
+    fail<ValueError>("Tensor.copy_from: destination ", shape_str(shape_), " ", dtype_name(dtype_),
+                     " but source ", shape_str(src.shape_), " ", dtype_name(src.dtype_));
+  const size_t item = itemsize();
+  const Device dd = device(), sd = src.device();
+  if (dd.is_cpu() && sd.is_cpu()) {
+    copy_strided_host(static_cast<char*>(raw_data()), strides_, static_cast<const char*>(src.raw_data()),
+                      src.strides_, shape_, item);
+    return;
+  }
+  if (!is_contiguous())
+    fail<ValueError>("Tensor.copy_from: a non-contiguous destination on ", dd.str(), " is not supported");
+  const size_t nbytes = static_cast<size_t>(numel()) * item;
+  if (dd.is_cuda() && sd.is_cuda()) {
+    if (dd.index != sd.index || !src.is_contiguous())
+      fail<ValueError>("Tensor.copy_from: copy from ", sd.str(), " ", shape_str(src.strides_), " strides to ",
+                       dd.str(), " needs contiguous tensors on one device");
+    cuda::copy_device_to_device(raw_data(), src.raw_data(), nbytes, dd.index);
+  } else if (dd.is_cuda()) {
+    const Tensor host = src.contiguous();
+    cuda::copy_host_to_device(raw_data(), host.raw_data(), nbytes, dd.index);
+  } else {
+    // Device to host: bring the whole span the view covers, then gather on the host.
+    const int64_t span = span_elements(src.shape_, src.strides_);
+    Tensor staging = Tensor::empty({span}, dtype_, Device{});
+    cuda::copy_device_to_host(staging.raw_data(), src.raw_data(), static_cast<size_t>(span) * item, sd.index);
+    copy_strided_host(static_cast<char*>(raw_data()), strides_, static_cast<const char*>(staging.raw_data()),
+                      src.strides_, shape_, item);
+  }
+}
+
+Tensor Tensor::contiguous() const {
+  if (is_contiguous()) return *this;
+  Tensor out = empty(shape_, dtype_, device());
+  out.copy_from(*this);
+  return out;
+}
+
+Tensor Tensor::to(Device target) const {
+  if (target == device()) return *this;
+  if (target.is_cuda() && !cuda::compiled())
+    fail<DeviceError>("Tensor.to('", target.str(), "'): ironnet was built without CUDA");
+  Tensor out = empty(shape_, dtype_, target);
+  out.copy_from(*this);
+  return out;
+}
+
+Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
+  const int64_t rank = dim();
+  if (dim0 < 0) dim0 += rank;
+  if (dim1 < 0) dim1 += rank;
+  if (dim0 < 0 || dim0 >= rank || dim1 < 0 || dim1 >= rank)
+    fail<ValueError>("transpose: dimensions out of range for a tensor of shape ", shape_str(shape_));
+  Shape shape = shape_, strides = strides_;
+  std::swap(shape[dim0], shape[dim1]);
+  std::swap(strides[dim0], strides[dim1]);
+  return Tensor(storage_, offset_, shape, strides, dtype_);
+}
+
+}  // namespace ironnet

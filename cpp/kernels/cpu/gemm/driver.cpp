@@ -1,0 +1,153 @@
+// Threaded GEMM driver: chooses the ISA kernel, splits C among threads, hands each thread its own
+// packing workspace, and handles the degenerate cases (empty C, k == 0, alpha == 0).
+#include <omp.h>
+
+#include <cstring>
+#include <memory>
+
+#include "ironnet/gemm.h"
+#include "ironnet/parallel.h"
+#include "ironnet/storage.h"
+#include "kernels/cpu/gemm/blocked.h"
+
+namespace ironnet::cpu {
+namespace {
+
+using gemm_detail::GemmKernel;
+using gemm_detail::round_up;
+
+const GemmKernel& kernel_for(CpuIsa isa) {
+#if defined(IRONNET_HAVE_X86_KERNELS)
+  if (isa == CpuIsa::Avx512) return gemm_detail::avx512_kernel();
+  if (isa == CpuIsa::Avx2) return gemm_detail::avx2_kernel();
+#endif
+  (void)isa;
+  return gemm_detail::portable_kernel();
+}
+
+// C = beta * C (the whole answer when k == 0 or alpha == 0); beta == 0 writes zeros without reading.
+void scale_c(const GemmArgs& g) {
+  for (int64_t i = 0; i < g.m; ++i) {
+    float* row = g.c + i * g.ldc;
+    if (g.beta == 0.0f)
+      std::memset(row, 0, static_cast<size_t>(g.n) * sizeof(float));
+    else if (g.beta != 1.0f)
+      for (int64_t j = 0; j < g.n; ++j) row[j] *= g.beta;
+  }
+}
+
+// Below this many multiply-adds a second thread costs more (wake-up, duplicate packing) than it saves.
+constexpr double kMinFmasPerThread = 48.0 * 48.0 * 48.0;
+
+// How C is cut among threads: a tm x tn grid of rectangles whose edges fall on microtile bounds.
+struct Partition {
+  int tm = 1, tn = 1;
+};
+
+// Picks the grid that minimizes the busiest thread's work: its microtiles (compute, in FMAs) plus
+// the packing it repeats because it does not share panels with the other threads.
+Partition choose_partition(const GemmArgs& g, const GemmKernel& kern, int threads) {
+  const int64_t mb = (g.m + kern.mr - 1) / kern.mr, nb = (g.n + kern.nr - 1) / kern.nr;
+  constexpr double kPackCostPerElement = 6.0;  // in FMA-equivalents: packing is load/store bound
+  Partition best;
+  double best_cost = -1.0;
+  for (int tm = 1; tm <= threads; ++tm) {
+    if (threads % tm) continue;
+    const int tn = threads / tm;
+    const double rows = static_cast<double>((mb + tm - 1) / tm) * kern.mr;
+    const double cols = static_cast<double>((nb + tn - 1) / tn) * kern.nr;
+    const double col_blocks = (cols + kern.nc - 1) / kern.nc;  // A is packed again for each
+    const double cost = rows * cols * g.k + kPackCostPerElement * g.k * (rows * col_blocks + cols);
+    if (best_cost < 0 || cost < best_cost) {
+      best_cost = cost;
+      best = Partition{tm, tn};
+    }
+  }
+  return best;
+}
+
+int choose_threads(const GemmArgs& g, const GemmKernel& kern, int requested) {
+  int threads = requested > 0 ? requested : get_num_threads();
+  if (omp_in_parallel()) return 1;  // already inside someone's parallel region: stay serial
+  const double fmas = static_cast<double>(g.m) * g.n * g.k;
+  const int64_t tiles = ((g.m + kern.mr - 1) / kern.mr) * ((g.n + kern.nr - 1) / kern.nr);
+  while (threads > 1 && (fmas / threads < kMinFmasPerThread || tiles < threads)) --threads;
+  return threads;
+}
+
+// Thread t's share [begin, end) of `blocks` blocks of size `block`, clipped to `total` elements.
+void share(int64_t blocks, int parts, int t, int64_t block, int64_t total, int64_t* begin, int64_t* end) {
+  *begin = std::min(total, blocks * t / parts * block);
+  *end = std::min(total, blocks * (t + 1) / parts * block);
+}
+
+// Packing space for `threads` workers, owned by the calling thread and reused across calls: no
+// allocation on the hot path, and concurrent callers (the GIL is released) never share one.
+struct Workspace {
+  struct Free {
+    void operator()(float* p) const { aligned_host_free(p); }
+  };
+  std::unique_ptr<float, Free> memory;
+  size_t floats = 0;
+
+  float* reserve(size_t need) {
+    if (need > floats) {
+      memory.reset(static_cast<float*>(aligned_host_alloc(need * sizeof(float))));
+      floats = need;
+    }
+    return memory.get();
+  }
+};
+
+}  // namespace
+
+void gemm(const GemmArgs& g, int num_threads, CpuIsa isa) {
+  if (g.m == 0 || g.n == 0) return;
+  if (g.k == 0 || g.alpha == 0.0f) {
+    scale_c(g);
+    return;
+  }
+  const GemmKernel& kern = kernel_for(isa);
+  const int threads = choose_threads(g, kern, num_threads);
+  const Partition part = choose_partition(g, kern, threads);
+
+  // Per-thread A and B panels, sized for the largest share and rounded to whole cache lines.
+  const int64_t mb = (g.m + kern.mr - 1) / kern.mr, nb = (g.n + kern.nr - 1) / kern.nr;
+  const int64_t kc = std::min(kern.kc, g.k);
+  const int64_t mc = std::min(kern.mc, round_up((mb + part.tm - 1) / part.tm * kern.mr, kern.mr));
+  const int64_t nc = std::min(round_up(kern.nc, kern.nr), (nb + part.tn - 1) / part.tn * kern.nr);
+  const size_t a_floats = static_cast<size_t>(round_up(mc * kc, 16));
+  const size_t b_floats = static_cast<size_t>(round_up(nc * kc, 16));
+  thread_local Workspace workspace;
+  float* space = workspace.reserve((a_floats + b_floats) * static_cast<size_t>(threads));
+
+  auto run_share = [&](int t) {
+    const int ti = t / part.tn, tj = t % part.tn;
+    int64_t r0, r1, c0, c1;
+    share(mb, part.tm, ti, kern.mr, g.m, &r0, &r1);
+    share(nb, part.tn, tj, kern.nr, g.n, &c0, &c1);
+    if (r0 >= r1 || c0 >= c1) return;
+    GemmArgs sub = g;
+    sub.m = r1 - r0;
+    sub.n = c1 - c0;
+    sub.a = g.a + r0 * g.a_row_stride;
+    sub.b = g.b + c0 * g.b_col_stride;
+    sub.c = g.c + r0 * g.ldc + c0;
+    float* mine = space + static_cast<size_t>(t) * (a_floats + b_floats);
+    kern.run(sub, mine, mine + a_floats);
+  };
+
+  if (threads == 1) {
+    run_share(0);
+  } else {
+#pragma omp parallel num_threads(threads)
+    {
+      // The runtime may grant fewer threads than asked for: the ones we get cover every share.
+      for (int t = omp_get_thread_num(); t < threads; t += omp_get_num_threads()) run_share(t);
+    }
+  }
+}
+
+void gemm(const GemmArgs& args, int num_threads) { gemm(args, num_threads, active_isa()); }
+
+}  // namespace ironnet::cpu

@@ -1,0 +1,143 @@
+"""The user-facing tensor: a thin Python object around the native TensorImpl.
+
+The native side owns the memory (64-byte aligned on the CPU, device memory on CUDA) and every
+kernel; this class adds the Python protocols (NumPy, DLPack, operators) and, from the training-stack
+issue on, the autograd fields.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from . import _C
+
+float32 = _C.DType.float32
+int32 = _C.DType.int32
+int64 = _C.DType.int64
+
+_DTYPES = {"float32": float32, "int32": int32, "int64": int64}
+
+
+def as_dtype(dtype: Any) -> "_C.DType":
+    """Accepts an ironnet dtype, its name, or a NumPy dtype/type; raises TypeError otherwise."""
+    if isinstance(dtype, _C.DType):
+        return dtype
+    try:
+        name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    except TypeError:
+        name = None
+    if name in _DTYPES:
+        return _DTYPES[name]
+    raise TypeError(f"unsupported dtype {dtype!r}: ironnet tensors are float32, int32 or int64")
+
+
+class Tensor:
+    """An n-dimensional array of float32 (compute) or int32/int64 (labels, indices), on 'cpu' or 'cuda'.
+
+    Create one with `ironnet.tensor(data)`, `ironnet.from_numpy(array)` (no copy) or
+    `ironnet.from_dlpack(x)` (no copy). `np.asarray(t)` and `t.numpy()` view a CPU tensor without copying.
+    """
+
+    __slots__ = ("_impl", "__weakref__")
+
+    def __init__(self, impl: "_C.TensorImpl"):
+        if not isinstance(impl, _C.TensorImpl):
+            raise TypeError(
+                f"Tensor() wraps a native tensor; to make one from data use ironnet.tensor(...), got {type(impl).__name__}"
+            )
+        self._impl = impl
+
+    # --- description ---------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self._impl.shape
+
+    @property
+    def dtype(self) -> "_C.DType":
+        return self._impl.dtype
+
+    @property
+    def device(self) -> str:
+        return self._impl.device
+
+    @property
+    def ndim(self) -> int:
+        return self._impl.ndim
+
+    @property
+    def strides(self) -> tuple:
+        """Strides in elements (not bytes, unlike NumPy)."""
+        return self._impl.strides
+
+    def numel(self) -> int:
+        return self._impl.numel()
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def is_contiguous(self) -> bool:
+        return self._impl.is_contiguous()
+
+    def __repr__(self) -> str:
+        suffix = f", device='{self.device}'" if self.device != "cpu" else ""
+        values = np.array2string(self.cpu().numpy(), separator=", ", prefix="tensor(")
+        return f"tensor({values}, dtype={self.dtype.name}{suffix})"
+
+    # --- moving and copying ----------------------------------------------------------------------
+    def to(self, device: str) -> "Tensor":
+        """This tensor on `device` ('cpu', 'cuda', 'cuda:N'); itself when already there."""
+        impl = self._impl.to(device)
+        return self if impl.shares_memory_with(self._impl) else Tensor(impl)
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self, index: int = 0) -> "Tensor":
+        return self.to(f"cuda:{index}" if index else "cuda")
+
+    def contiguous(self) -> "Tensor":
+        return self if self.is_contiguous() else Tensor(self._impl.contiguous())
+
+    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+        """A view with two dimensions swapped (no copy)."""
+        return Tensor(self._impl.transpose(dim0, dim1))
+
+    @property
+    def T(self) -> "Tensor":
+        """The transpose of a 2-D tensor (a view)."""
+        if self.ndim != 2:
+            raise ValueError(f"Tensor.T: expected a 2-D tensor, got shape {self.shape}")
+        return self.transpose(0, 1)
+
+    # --- NumPy and DLPack ------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """A NumPy view of this CPU tensor's memory (no copy)."""
+        return np.asarray(memoryview(self._impl))
+
+    def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
+        if copy is False and dtype is not None and np.dtype(dtype) != np.dtype(self.dtype.name):
+            raise ValueError("Tensor.__array__: a dtype change needs a copy")
+        array = self.numpy()
+        if dtype is not None:
+            array = array.astype(dtype, copy=False)
+        return array.copy() if copy else array
+
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None, copy: Any = None):
+        return self._impl.__dlpack__(stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self) -> tuple:
+        return self._impl.__dlpack_device__()
+
+    # --- operators -------------------------------------------------------------------------------
+    def __matmul__(self, other: "Tensor") -> "Tensor":
+        from .ops import matmul
+
+        return matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> "Tensor":
+        from .ops import matmul
+
+        return matmul(other, self)
