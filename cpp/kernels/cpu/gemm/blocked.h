@@ -12,7 +12,9 @@
 // copy then has internal linkage, so the linker can never hand AVX-512 code to the portable path.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <utility>
 
 #include "ironnet/gemm.h"
 
@@ -23,7 +25,9 @@ struct GemmKernel {
   CpuIsa isa;
   int mr, nr;
   int64_t kc, mc, nc;
-  // Serial GEMM of one thread's part of C. a_pack holds mc*kc floats, b_pack kc*round_up(nc, nr).
+  int64_t a_stride;  // floats between rows of a packed A panel (Micro::AS)
+  // Serial GEMM of one thread's part of C. a_pack holds round_up(mc, mr) * a_stride floats,
+  // b_pack kc * round_up(nc, nr).
   void (*run)(const GemmArgs& args, float* a_pack, float* b_pack);
 };
 
@@ -35,24 +39,27 @@ const GemmKernel& avx512_kernel();
 
 inline int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
-// Packs A[0:mc, 0:kc] (strided) into MR-tall panels: panel r holds, for each p, rows r*MR..r*MR+MR-1
-// contiguously. Rows past mc are zero so the microkernel never needs an edge case.
+// Packs A[0:mc, 0:kc] (strided) into MR-row panels. Within a panel each row is contiguous in p and
+// rows sit Micro::AS floats apart, a compile-time stride, so the microkernel reaches row i at a
+// constant displacement and packing a row-major A is a plain copy per row. Rows past mc are zero so
+// the microkernel never needs an edge case. AS is a multiple of 16 floats plus one cache line, so the
+// MR rows do not all fall into the same few L1 sets.
 template <class Micro>
 void pack_a(const float* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, float* out) {
   constexpr int MR = Micro::MR;
-  for (int64_t ir = 0; ir < mc; ir += MR, out += MR * kc) {
+  constexpr int64_t AS = Micro::AS;
+  for (int64_t ir = 0; ir < mc; ir += MR, out += MR * AS) {
     const int64_t rows = std::min<int64_t>(MR, mc - ir);
     const float* src = a + ir * rs;
-    if (rows == MR && cs == 1) {
-      for (int64_t p = 0; p < kc; ++p)
-        for (int i = 0; i < MR; ++i) out[p * MR + i] = src[i * rs + p];
-    } else if (rows == MR && rs == 1) {
-      for (int64_t p = 0; p < kc; ++p)
-        for (int i = 0; i < MR; ++i) out[p * MR + i] = src[p * cs + i];
+    if (cs == 1) {
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t p = 0; p < kc; ++p) out[i * AS + p] = src[i * rs + p];
     } else {
       for (int64_t p = 0; p < kc; ++p)
-        for (int i = 0; i < MR; ++i) out[p * MR + i] = i < rows ? src[i * rs + p * cs] : 0.0f;
+        for (int64_t i = 0; i < rows; ++i) out[i * AS + p] = src[i * rs + p * cs];
     }
+    for (int64_t i = rows; i < MR; ++i)
+      for (int64_t p = 0; p < kc; ++p) out[i * AS + p] = 0.0f;
   }
 }
 
@@ -77,20 +84,21 @@ void pack_b(const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, floa
   }
 }
 
-// C[0:rows, 0:cols] = alpha * tile + beta * C, for the partial tiles at the right and bottom edges.
-template <class Micro>
-void merge_edge(const float* tile, int64_t rows, int64_t cols, float* c, int64_t ldc, float alpha, float beta) {
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j) {
-      const float v = alpha * tile[i * Micro::NR + j];
-      c[i * ldc + j] = beta == 0.0f ? v : v + beta * c[i * ldc + j];
-    }
+// A microkernel for a given number of rows (1..MR): C[0:rows, 0:cols] = alpha * Ap Bp + beta * C.
+// Edge tiles run the variant with exactly their rows (no FMAs spent on padding) and store only
+// `cols` columns; beta == 0 never reads C.
+using TileFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
+                        float beta, int cols);
+
+template <class Micro, int... R>
+constexpr std::array<TileFn, sizeof...(R)> tile_table(std::integer_sequence<int, R...>) {
+  return {&Micro::template tile<R + 1>...};
 }
 
 template <class Micro>
 void gemm_blocked(const GemmArgs& g, float* a_pack, float* b_pack) {
   constexpr int MR = Micro::MR, NR = Micro::NR;
-  alignas(64) float edge[MR * NR];
+  static constexpr std::array<TileFn, MR> tiles = tile_table<Micro>(std::make_integer_sequence<int, MR>{});
   for (int64_t jc = 0; jc < g.n; jc += Micro::NC) {
     const int64_t nc = std::min<int64_t>(Micro::NC, g.n - jc);
     for (int64_t pc = 0; pc < g.k; pc += Micro::KC) {
@@ -107,14 +115,9 @@ void gemm_blocked(const GemmArgs& g, float* a_pack, float* b_pack) {
           const float* bp = b_pack + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t rows = std::min<int64_t>(MR, mc - ir);
-            const float* ap = a_pack + ir * kc;
+            const float* ap = a_pack + ir * Micro::AS;
             float* c = g.c + (ic + ir) * g.ldc + jc + jr;
-            if (rows == MR && cols == NR) {
-              Micro::tile(kc, ap, bp, c, g.ldc, g.alpha, beta);
-            } else {
-              Micro::tile(kc, ap, bp, edge, NR, 1.0f, 0.0f);
-              merge_edge<Micro>(edge, rows, cols, c, g.ldc, g.alpha, beta);
-            }
+            tiles[rows - 1](kc, ap, bp, c, g.ldc, g.alpha, beta, static_cast<int>(cols));
           }
         }
       }
@@ -124,7 +127,7 @@ void gemm_blocked(const GemmArgs& g, float* a_pack, float* b_pack) {
 
 template <class Micro>
 GemmKernel make_kernel(CpuIsa isa) {
-  return GemmKernel{isa, Micro::MR, Micro::NR, Micro::KC, Micro::MC, Micro::NC, &gemm_blocked<Micro>};
+  return GemmKernel{isa, Micro::MR, Micro::NR, Micro::KC, Micro::MC, Micro::NC, Micro::AS, &gemm_blocked<Micro>};
 }
 
 }  // namespace ironnet::cpu::gemm_detail
