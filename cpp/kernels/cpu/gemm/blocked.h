@@ -27,7 +27,7 @@ struct GemmKernel {
   int64_t kc, mc, nc;
   int64_t a_stride;  // floats between rows of a packed A panel (Micro::AS)
   // Serial GEMM of one thread's part of C. a_pack holds round_up(mc, mr) * a_stride floats,
-  // b_pack kc * round_up(nc, nr).
+  // b_pack round_up(nc, nr) / nr * b_panel_stride(nr, kc).
   void (*run)(const GemmArgs& args, float* a_pack, float* b_pack);
 };
 
@@ -39,6 +39,10 @@ const GemmKernel& avx512_kernel();
 
 inline int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
+// Floats between consecutive packed B panels: one cache line more than the panel, so panels whose
+// size is a multiple of 4 KiB do not all map to the same L1 set while B is packed row by row.
+inline int64_t b_panel_stride(int nr, int64_t kc) { return nr * kc + 16; }
+
 // Packs A[0:mc, 0:kc] (strided) into MR-row panels. Within a panel each row is contiguous in p and
 // rows sit Micro::AS floats apart, a compile-time stride, so the microkernel reaches row i at a
 // constant displacement and packing a row-major A is a plain copy per row. Rows past mc are zero so
@@ -48,38 +52,49 @@ template <class Micro>
 void pack_a(const float* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, float* out) {
   constexpr int MR = Micro::MR;
   constexpr int64_t AS = Micro::AS;
-  for (int64_t ir = 0; ir < mc; ir += MR, out += MR * AS) {
-    const int64_t rows = std::min<int64_t>(MR, mc - ir);
-    const float* src = a + ir * rs;
-    if (cs == 1) {
-      for (int64_t i = 0; i < rows; ++i)
-        for (int64_t p = 0; p < kc; ++p) out[i * AS + p] = src[i * rs + p];
-    } else {
-      for (int64_t p = 0; p < kc; ++p)
-        for (int64_t i = 0; i < rows; ++i) out[i * AS + p] = src[i * rs + p * cs];
+  if (cs != 1 && rs == 1) {
+    // Transposed A: walk its memory rows (fixed p) in order so reads stay sequential.
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* src = a + p * cs;
+      for (int64_t i = 0; i < mc; ++i) out[(i / MR) * MR * AS + (i % MR) * AS + p] = src[i];
     }
-    for (int64_t i = rows; i < MR; ++i)
-      for (int64_t p = 0; p < kc; ++p) out[i * AS + p] = 0.0f;
+  } else {
+    for (int64_t i = 0; i < mc; ++i) {
+      float* dst = out + (i / MR) * MR * AS + (i % MR) * AS;
+      const float* src = a + i * rs;
+      for (int64_t p = 0; p < kc; ++p) dst[p] = src[p * cs];
+    }
+  }
+  // Rows past mc in the last panel are zero.
+  for (int64_t i = mc; i % MR != 0; ++i) {
+    float* dst = out + (i / MR) * MR * AS + (i % MR) * AS;
+    for (int64_t p = 0; p < kc; ++p) dst[p] = 0.0f;
   }
 }
 
 // Packs B[0:kc, 0:nc] (strided) into NR-wide panels: panel q holds, for each p, columns
-// q*NR..q*NR+NR-1 contiguously; columns past nc are zero.
+// q*NR..q*NR+NR-1 contiguously; columns past nc are zero. Source memory is read in order (row by row
+// for a row-major B, column by column for a transposed one): its rows can be far apart, and only
+// sequential reads let the hardware prefetcher stream B from DRAM.
 template <class Micro>
 void pack_b(const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, float* out) {
   constexpr int NR = Micro::NR;
-  for (int64_t jr = 0; jr < nc; jr += NR, out += NR * kc) {
-    const int64_t cols = std::min<int64_t>(NR, nc - jr);
-    const float* src = b + jr * cs;
-    if (cols == NR && cs == 1) {
-      for (int64_t p = 0; p < kc; ++p)
-        for (int j = 0; j < NR; ++j) out[p * NR + j] = src[p * rs + j];
-    } else if (cols == NR && rs == 1) {
-      for (int j = 0; j < NR; ++j)
-        for (int64_t p = 0; p < kc; ++p) out[p * NR + j] = src[j * cs + p];
-    } else {
-      for (int64_t p = 0; p < kc; ++p)
-        for (int j = 0; j < NR; ++j) out[p * NR + j] = j < cols ? src[p * rs + j * cs] : 0.0f;
+  const int64_t panel = b_panel_stride(NR, kc);
+  if (cs == 1) {
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* src = b + p * rs;
+      float* dst = out + p * NR;
+      int64_t j = 0;
+      for (; j + NR <= nc; j += NR, dst += panel)
+        for (int x = 0; x < NR; ++x) dst[x] = src[j + x];
+      if (j < nc)
+        for (int x = 0; x < NR; ++x) dst[x] = j + x < nc ? src[j + x] : 0.0f;
+    }
+  } else {
+    for (int64_t j = 0; j < round_up(nc, NR); ++j) {
+      float* dst = out + (j / NR) * panel + j % NR;
+      const float* src = b + j * cs;
+      for (int64_t p = 0; p < kc; ++p) dst[p * NR] = j < nc ? src[p * rs] : 0.0f;
     }
   }
 }
@@ -101,8 +116,12 @@ void gemm_blocked(const GemmArgs& g, float* a_pack, float* b_pack) {
   static constexpr std::array<TileFn, MR> tiles = tile_table<Micro>(std::make_integer_sequence<int, MR>{});
   for (int64_t jc = 0; jc < g.n; jc += Micro::NC) {
     const int64_t nc = std::min<int64_t>(Micro::NC, g.n - jc);
-    for (int64_t pc = 0; pc < g.k; pc += Micro::KC) {
-      const int64_t kc = std::min<int64_t>(Micro::KC, g.k - pc);
+    // K in equal blocks of at most KC (288 = 2 x 144, not 256 + 32): a thin last block would cost a
+    // full extra pass over C for little work.
+    const int64_t k_blocks = (g.k + Micro::KC - 1) / Micro::KC;
+    const int64_t k_step = (g.k + k_blocks - 1) / k_blocks;
+    for (int64_t pc = 0; pc < g.k; pc += k_step) {
+      const int64_t kc = std::min<int64_t>(k_step, g.k - pc);
       const float beta = pc == 0 ? g.beta : 1.0f;  // later K blocks accumulate onto the first
       pack_b<Micro>(g.b + pc * g.b_row_stride + jc * g.b_col_stride, g.b_row_stride, g.b_col_stride, kc, nc,
                     b_pack);
@@ -112,7 +131,7 @@ void gemm_blocked(const GemmArgs& g, float* a_pack, float* b_pack) {
                       a_pack);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t cols = std::min<int64_t>(NR, nc - jr);
-          const float* bp = b_pack + jr * kc;
+          const float* bp = b_pack + (jr / NR) * b_panel_stride(NR, kc);
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t rows = std::min<int64_t>(MR, mc - ir);
             const float* ap = a_pack + ir * Micro::AS;

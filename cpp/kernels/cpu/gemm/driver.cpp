@@ -117,7 +117,7 @@ void gemm(const GemmArgs& g, int num_threads, CpuIsa isa) {
   const int64_t mc = std::min(kern.mc, round_up((mb + part.tm - 1) / part.tm * kern.mr, kern.mr));
   const int64_t nc = std::min(round_up(kern.nc, kern.nr), (nb + part.tn - 1) / part.tn * kern.nr);
   const size_t a_floats = static_cast<size_t>(round_up(mc * kern.a_stride, 16));
-  const size_t b_floats = static_cast<size_t>(round_up(nc * kc, 16));
+  const size_t b_floats = static_cast<size_t>(nc / kern.nr * gemm_detail::b_panel_stride(kern.nr, kc));
   thread_local Workspace workspace;
   float* space = workspace.reserve((a_floats + b_floats) * static_cast<size_t>(threads));
 
