@@ -132,7 +132,9 @@ class Tensor:
         return self._impl.__dlpack_device__()
 
     # --- operators -------------------------------------------------------------------------------
-    def __matmul__(self, other: "Tensor") -> "Tensor":
+    def __matmul__(self, other: Any) -> "Tensor":
+        if type(other) is Tensor:  # the common case, without the import below
+            return Tensor(_C.matmul(self._impl, other._impl))
         from .ops import matmul
 
         return matmul(self, other)
