@@ -24,11 +24,36 @@ struct GemmArgs {
 };
 
 namespace cpu {
+
+// B packed once into the layout the GEMM microkernels read, for products that reuse it many times
+// (a layer's weights across batches, a recurrent kernel across time steps): gemm() with a PackedB
+// skips packing B. It holds a copy: later changes to the source are not seen. Tied to one ISA.
+class PackedB {
+ public:
+  // B(p, j) = b[p * row_stride + j * col_stride], k x n.
+  PackedB(const float* b, int64_t row_stride, int64_t col_stride, int64_t k, int64_t n, CpuIsa isa);
+  PackedB(const PackedB&) = delete;
+  PackedB& operator=(const PackedB&) = delete;
+  ~PackedB();
+
+  int64_t k() const { return k_; }
+  int64_t n() const { return n_; }
+  CpuIsa isa() const { return isa_; }
+  const float* data() const { return data_; }
+
+ private:
+  int64_t k_, n_;
+  CpuIsa isa_;
+  float* data_;
+};
+
 // Runs on the active ISA with `num_threads` OpenMP threads (<= 0: get_num_threads()).
 // Arguments are trusted: op entry points validate them.
 void gemm(const GemmArgs& args, int num_threads = 0);
 // Same, on a given ISA (tests and benchmarks force each path).
 void gemm(const GemmArgs& args, int num_threads, CpuIsa isa);
+// Same with B prepacked (args.b and its strides are ignored; args.k and args.n must match b), on b's ISA.
+void gemm(const GemmArgs& args, const PackedB& b, int num_threads = 0);
 }  // namespace cpu
 
 }  // namespace ironnet

@@ -20,6 +20,14 @@
 
 namespace ironnet::cpu::gemm_detail {
 
+// B packed ahead of time (cpu::PackedB) for this kernel: K block kb's panels start at
+// data + kb * block_stride and run over all of N, panel by panel. A null data means "pack B here".
+struct PrepackedB {
+  const float* data = nullptr;
+  int64_t block_stride = 0;
+  int64_t first_panel = 0;  // panel holding column 0 of this thread's share of C
+};
+
 // One ISA's GEMM as the threaded driver sees it.
 struct GemmKernel {
   CpuIsa isa;
@@ -27,8 +35,10 @@ struct GemmKernel {
   int64_t kc, mc, nc;
   int64_t a_stride;  // floats between rows of a packed A panel (Micro::AS)
   // Serial GEMM of one thread's part of C. a_pack holds round_up(mc, mr) * a_stride floats,
-  // b_pack round_up(nc, nr) / nr * b_panel_stride(nr, kc).
-  void (*run)(const GemmArgs& args, float* a_pack, float* b_pack);
+  // b_pack round_up(nc, nr) / nr * b_panel_stride(nr, kc) (unused when B is prepacked).
+  void (*run)(const GemmArgs& args, float* a_pack, float* b_pack, const PrepackedB& prepacked);
+  // Packs all of B (k x n, strided) into `out`, which holds packed_b_floats(k, n) floats.
+  void (*pack_b_all)(const float* b, int64_t rs, int64_t cs, int64_t k, int64_t n, float* out);
 };
 
 const GemmKernel& portable_kernel();
@@ -38,6 +48,13 @@ const GemmKernel& avx512_kernel();
 #endif
 
 inline int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+// K is cut into equal blocks of at most kc_max (288 = 2 x 144, not 256 + 32): a thin last block
+// would cost a full extra pass over C for little work.
+inline int64_t k_block_step(int64_t k, int64_t kc_max) {
+  const int64_t blocks = (k + kc_max - 1) / kc_max;
+  return blocks ? (k + blocks - 1) / blocks : 0;
+}
 
 // Floats between consecutive packed B panels: one cache line more than the panel, so panels whose
 // size is a multiple of 4 KiB do not all map to the same L1 set while B is packed row by row.
@@ -111,27 +128,29 @@ constexpr std::array<TileFn, sizeof...(R)> tile_table(std::integer_sequence<int,
 }
 
 template <class Micro>
-void gemm_blocked(const GemmArgs& g, float* a_pack, float* b_pack) {
+void gemm_blocked(const GemmArgs& g, float* a_pack, float* b_pack, const PrepackedB& prepacked) {
   constexpr int MR = Micro::MR, NR = Micro::NR;
   static constexpr std::array<TileFn, MR> tiles = tile_table<Micro>(std::make_integer_sequence<int, MR>{});
   for (int64_t jc = 0; jc < g.n; jc += Micro::NC) {
     const int64_t nc = std::min<int64_t>(Micro::NC, g.n - jc);
-    // K in equal blocks of at most KC (288 = 2 x 144, not 256 + 32): a thin last block would cost a
-    // full extra pass over C for little work.
-    const int64_t k_blocks = (g.k + Micro::KC - 1) / Micro::KC;
-    const int64_t k_step = (g.k + k_blocks - 1) / k_blocks;
+    const int64_t k_step = k_block_step(g.k, Micro::KC);
     for (int64_t pc = 0; pc < g.k; pc += k_step) {
       const int64_t kc = std::min<int64_t>(k_step, g.k - pc);
       const float beta = pc == 0 ? g.beta : 1.0f;  // later K blocks accumulate onto the first
-      pack_b<Micro>(g.b + pc * g.b_row_stride + jc * g.b_col_stride, g.b_row_stride, g.b_col_stride, kc, nc,
-                    b_pack);
+      const float* b_block = b_pack;
+      if (prepacked.data)
+        b_block = prepacked.data + (pc / k_step) * prepacked.block_stride +
+                  (prepacked.first_panel + jc / NR) * b_panel_stride(NR, kc);
+      else
+        pack_b<Micro>(g.b + pc * g.b_row_stride + jc * g.b_col_stride, g.b_row_stride, g.b_col_stride, kc, nc,
+                      b_pack);
       for (int64_t ic = 0; ic < g.m; ic += Micro::MC) {
         const int64_t mc = std::min<int64_t>(Micro::MC, g.m - ic);
         pack_a<Micro>(g.a + ic * g.a_row_stride + pc * g.a_col_stride, g.a_row_stride, g.a_col_stride, mc, kc,
                       a_pack);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t cols = std::min<int64_t>(NR, nc - jr);
-          const float* bp = b_pack + (jr / NR) * b_panel_stride(NR, kc);
+          const float* bp = b_block + (jr / NR) * b_panel_stride(NR, kc);
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t rows = std::min<int64_t>(MR, mc - ir);
             const float* ap = a_pack + ir * Micro::AS;
@@ -144,9 +163,23 @@ void gemm_blocked(const GemmArgs& g, float* a_pack, float* b_pack) {
   }
 }
 
+// Floats one K block of a fully packed k x n B takes (every block sized for the full step).
+inline int64_t packed_b_block_floats(int nr, int64_t k, int64_t kc_max, int64_t n) {
+  return (n + nr - 1) / nr * b_panel_stride(nr, k_block_step(k, kc_max));
+}
+
+template <class Micro>
+void pack_b_all(const float* b, int64_t rs, int64_t cs, int64_t k, int64_t n, float* out) {
+  const int64_t k_step = k_block_step(k, Micro::KC);
+  const int64_t block = packed_b_block_floats(Micro::NR, k, Micro::KC, n);
+  for (int64_t pc = 0; pc < k; pc += k_step, out += block)
+    pack_b<Micro>(b + pc * rs, rs, cs, std::min<int64_t>(k_step, k - pc), n, out);
+}
+
 template <class Micro>
 GemmKernel make_kernel(CpuIsa isa) {
-  return GemmKernel{isa, Micro::MR, Micro::NR, Micro::KC, Micro::MC, Micro::NC, Micro::AS, &gemm_blocked<Micro>};
+  return GemmKernel{isa,      Micro::MR, Micro::NR, Micro::KC, Micro::MC, Micro::NC, Micro::AS, &gemm_blocked<Micro>,
+                    &pack_b_all<Micro>};
 }
 
 }  // namespace ironnet::cpu::gemm_detail

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 
+#include "ironnet/errors.h"
 #include "ironnet/gemm.h"
 #include "ironnet/parallel.h"
 #include "ironnet/storage.h"
@@ -99,15 +100,13 @@ struct Workspace {
   }
 };
 
-}  // namespace
-
-void gemm(const GemmArgs& g, int num_threads, CpuIsa isa) {
+// Runs C = alpha A B + beta C on `kern`, B packed here or (prepacked != null) ahead of time.
+void run_gemm(const GemmArgs& g, const GemmKernel& kern, int num_threads, const float* prepacked) {
   if (g.m == 0 || g.n == 0) return;
   if (g.k == 0 || g.alpha == 0.0f) {
     scale_c(g);
     return;
   }
-  const GemmKernel& kern = kernel_for(isa);
   const int threads = choose_threads(g, kern, num_threads);
   const Partition part = choose_partition(g, kern, threads);
 
@@ -117,7 +116,8 @@ void gemm(const GemmArgs& g, int num_threads, CpuIsa isa) {
   const int64_t mc = std::min(kern.mc, round_up((mb + part.tm - 1) / part.tm * kern.mr, kern.mr));
   const int64_t nc = std::min(round_up(kern.nc, kern.nr), (nb + part.tn - 1) / part.tn * kern.nr);
   const size_t a_floats = static_cast<size_t>(round_up(mc * kern.a_stride, 16));
-  const size_t b_floats = static_cast<size_t>(nc / kern.nr * gemm_detail::b_panel_stride(kern.nr, kc));
+  const size_t b_floats =
+      prepacked ? 0 : static_cast<size_t>(nc / kern.nr * gemm_detail::b_panel_stride(kern.nr, kc));
   thread_local Workspace workspace;
   float* space = workspace.reserve((a_floats + b_floats) * static_cast<size_t>(threads));
 
@@ -133,8 +133,14 @@ void gemm(const GemmArgs& g, int num_threads, CpuIsa isa) {
     sub.a = g.a + r0 * g.a_row_stride;
     sub.b = g.b + c0 * g.b_col_stride;
     sub.c = g.c + r0 * g.ldc + c0;
+    gemm_detail::PrepackedB pre;
+    if (prepacked) {
+      pre.data = prepacked;
+      pre.block_stride = gemm_detail::packed_b_block_floats(kern.nr, g.k, kern.kc, g.n);
+      pre.first_panel = c0 / kern.nr;  // shares start on panel boundaries
+    }
     float* mine = space + static_cast<size_t>(t) * (a_floats + b_floats);
-    kern.run(sub, mine, mine + a_floats);
+    kern.run(sub, mine, mine + a_floats, pre);
   };
 
   if (threads == 1) {
@@ -146,6 +152,27 @@ void gemm(const GemmArgs& g, int num_threads, CpuIsa isa) {
       for (int t = omp_get_thread_num(); t < threads; t += omp_get_num_threads()) run_share(t);
     }
   }
+}
+
+}  // namespace
+
+void gemm(const GemmArgs& g, int num_threads, CpuIsa isa) { run_gemm(g, kernel_for(isa), num_threads, nullptr); }
+
+PackedB::PackedB(const float* b, int64_t row_stride, int64_t col_stride, int64_t k, int64_t n, CpuIsa isa)
+    : k_(k), n_(n), isa_(isa), data_(nullptr) {
+  const GemmKernel& kern = kernel_for(isa);
+  const int64_t k_blocks = k == 0 ? 0 : (k + kern.kc - 1) / kern.kc;
+  const int64_t floats = k_blocks * gemm_detail::packed_b_block_floats(kern.nr, k, kern.kc, n);
+  data_ = static_cast<float*>(aligned_host_alloc(static_cast<size_t>(floats) * sizeof(float)));
+  if (k > 0 && n > 0) kern.pack_b_all(b, row_stride, col_stride, k, n, data_);
+}
+
+PackedB::~PackedB() { aligned_host_free(data_); }
+
+void gemm(const GemmArgs& g, const PackedB& b, int num_threads) {
+  if (g.k != b.k() || g.n != b.n())
+    fail<ValueError>("gemm: prepacked B is ", b.k(), "x", b.n(), " but the product needs ", g.k, "x", g.n);
+  run_gemm(g, kernel_for(b.isa()), num_threads, b.data());
 }
 
 void gemm(const GemmArgs& args, int num_threads) { gemm(args, num_threads, active_isa()); }
