@@ -27,8 +27,10 @@ void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
 }
 
 // True when the memory the two views touch can overlap (conservative: compares byte ranges).
+// Compares addresses, not Storage objects: two tensors borrowed from the same NumPy array (or any
+// producer's memory) have separate Storage objects yet share bytes.
 bool may_overlap(const Tensor& x, const Tensor& y) {
-  if (x.storage() != y.storage() || x.numel() == 0 || y.numel() == 0) return false;
+  if (x.device() != y.device() || x.numel() == 0 || y.numel() == 0) return false;
   auto range = [](const Tensor& t, const char** lo, const char** hi) {
     int64_t last = 0;
     for (int64_t d = 0; d < t.dim(); ++d) last += (t.size(d) - 1) * t.stride(d);
