@@ -124,7 +124,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (k != kb || (ab != bb && ab != 1 && bb != 1))
     fail<ValueError>(op, ": shapes do not match: a ", shape_str(a.shape()), " and b ", shape_str(b.shape()),
                      " (need a (..., M, K), b (..., K, N) and equal or broadcastable batches)");
-  const int64_t batch = ab > bb ? ab : bb;
+  // A batch of 1 broadcasts against any other batch, including an empty one.
+  const int64_t batch = (ab == 0 || bb == 0) ? 0 : (ab > bb ? ab : bb);
   const int64_t a_bs = (a.dim() == 3 && ab > 1) ? a.stride(0) : 0;
   const int64_t b_bs = (b.dim() == 3 && bb > 1) ? b.stride(0) : 0;
   Tensor out = Tensor::empty({batch, m, n}, DType::Float32, a.device());
