@@ -115,8 +115,6 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.dim() < 2 || a.dim() > 3 || b.dim() < 2 || b.dim() > 3)
     fail<ValueError>(op, ": expected 2-D or 3-D tensors, got a ", shape_str(a.shape()), " and b ",
                      shape_str(b.shape()));
-  if (a.dim() == 2 && b.dim() == 2) return gemm(a, b, nullptr, false, false, 1.0f, 0.0f);
-
   // View both as (batch, rows, cols) with batch stride 0 where an operand is broadcast.
   const int64_t ab = a.dim() == 3 ? a.size(0) : 1, bb = b.dim() == 3 ? b.size(0) : 1;
   const int64_t m = a.size(a.dim() - 2), k = a.size(a.dim() - 1);
@@ -124,6 +122,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (k != kb || (ab != bb && ab != 1 && bb != 1))
     fail<ValueError>(op, ": shapes do not match: a ", shape_str(a.shape()), " and b ", shape_str(b.shape()),
                      " (need a (..., M, K), b (..., K, N) and equal or broadcastable batches)");
+  if (a.dim() == 2 && b.dim() == 2) return gemm(a, b, nullptr, false, false, 1.0f, 0.0f);
   // A batch of 1 broadcasts against any other batch, including an empty one.
   const int64_t batch = (ab == 0 || bb == 0) ? 0 : (ab > bb ? ab : bb);
   const int64_t a_bs = (a.dim() == 3 && ab > 1) ? a.stride(0) : 0;
