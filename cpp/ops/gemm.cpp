@@ -83,10 +83,12 @@ Tensor gemm(const Tensor& a, const Tensor& b, const Tensor* c, bool trans_a, boo
     if (out.dim() != 2 || out.size(0) != m || out.size(1) != n)
       fail<ValueError>(op, ": c has shape ", shape_str(out.shape()), " but a ", shape_str(a.shape()), " and b ",
                        shape_str(b.shape()), " give (", m, ", ", n, ")");
-    if (n > 1 && out.stride(1) != 1)
+    // An empty C has no layout to check (NumPy gives empty arrays all-zero strides).
+    const bool has_elements = m > 0 && n > 0;
+    if (has_elements && n > 1 && out.stride(1) != 1)
       fail<ValueError>(op, ": c ", shape_str(out.shape()), " must have contiguous rows (strides ",
                        shape_str(out.strides()), ")");
-    if (m > 1 && out.stride(0) < n)
+    if (has_elements && m > 1 && out.stride(0) < n)
       fail<ValueError>(op, ": c ", shape_str(out.shape()), " has overlapping rows (strides ", shape_str(out.strides()),
                        ")");
     if (may_overlap(out, a) || may_overlap(out, b))
