@@ -74,6 +74,7 @@ template int32_t* Tensor::data<int32_t>() const;
 template int64_t* Tensor::data<int64_t>() const;
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // no element has an address, so every layout is row-major
   int64_t expected = 1;
   for (size_t i = shape_.size(); i-- > 0;) {
     if (shape_[i] == 1) continue;  // the stride of a size-1 dimension never matters
