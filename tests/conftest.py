@@ -20,7 +20,7 @@ def pytest_collection_modifyitems(config, items):
     why = "no CUDA device" if ironnet.cuda.is_compiled() else "ironnet built without CUDA"
     skip = pytest.mark.skip(reason=why)
     for item in items:
-        if "cuda" in item.keywords:
+        if item.get_closest_marker("cuda") is not None:
             item.add_marker(skip)
 
 
