@@ -325,3 +325,17 @@ def test_concurrent_calls_from_python_threads(rng):
         t.join()
     for (a, b), out in zip(cases, results):
         assert_gemm_close(out, gemm_ref(a, b), gemm_atol(a, b, 300))
+
+
+@pytest.mark.parametrize("m,n,k", [(37, 1, 300), (1, 45, 300)], ids=str)
+def test_c_is_a_single_column_or_row_of_a_buffer(rng, cpu_isa, m, n, k):
+    """A (M, 1) column or (1, N) row cut from a wider buffer: only the one stride that matters is used."""
+    sentinel = np.float32(3.25)
+    buf = np.full((m + 2, n + 4), sentinel, dtype=np.float32)
+    view = buf[1:1 + m, 2:2 + n]
+    a, b = operands(rng, m, n, k, fill=small_ints)
+    gemm(a, b, view)
+    np.testing.assert_array_equal(view, gemm_ref(a, b).astype(np.float32))
+    outside = np.ones(buf.shape, bool)
+    outside[1:1 + m, 2:2 + n] = False
+    assert (buf[outside] == sentinel).all()
