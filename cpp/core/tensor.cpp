@@ -74,6 +74,7 @@ template int32_t* Tensor::data<int32_t>() const;
 template int64_t* Tensor::data<int64_t>() const;
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // no element has an address, so every layout is row-major
   int64_t expected = 1;
   for (size_t i = shape_.size(); i-- > 0;) {
     if (shape_[i] == 1) continue;  // the stride of a size-1 dimension never matters
@@ -146,10 +147,14 @@ void Tensor::copy_from(const Tensor& src) {
     fail<ValueError>("Tensor.copy_from: a non-contiguous destination on ", dd.str(), " is not supported");
   const size_t nbytes = static_cast<size_t>(numel()) * item;
   if (dd.is_cuda() && sd.is_cuda()) {
-    if (dd.index != sd.index || !src.is_contiguous())
-      fail<ValueError>("Tensor.copy_from: copy from ", sd.str(), " ", shape_str(src.strides_), " strides to ",
-                       dd.str(), " needs contiguous tensors on one device");
-    cuda::copy_device_to_device(raw_data(), src.raw_data(), nbytes, dd.index);
+    if (dd.index == sd.index && src.is_contiguous()) {
+      cuda::copy_device_to_device(raw_data(), src.raw_data(), nbytes, dd.index);
+    } else {
+      // A strided source (e.g. .contiguous() of a transposed view) or another device: gather through
+      // the host. Slow, but correct; a strided device copy kernel can replace it when it matters.
+      const Tensor host = src.to(Device{});
+      cuda::copy_host_to_device(raw_data(), host.raw_data(), nbytes, dd.index);
+    }
   } else if (dd.is_cuda()) {
     const Tensor host = src.contiguous();
     cuda::copy_host_to_device(raw_data(), host.raw_data(), nbytes, dd.index);

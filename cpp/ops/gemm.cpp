@@ -27,8 +27,10 @@ void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
 }
 
 // True when the memory the two views touch can overlap (conservative: compares byte ranges).
+// Compares addresses, not Storage objects: two tensors borrowed from the same NumPy array (or any
+// producer's memory) have separate Storage objects yet share bytes.
 bool may_overlap(const Tensor& x, const Tensor& y) {
-  if (x.storage() != y.storage() || x.numel() == 0 || y.numel() == 0) return false;
+  if (x.device() != y.device() || x.numel() == 0 || y.numel() == 0) return false;
   auto range = [](const Tensor& t, const char** lo, const char** hi) {
     int64_t last = 0;
     for (int64_t d = 0; d < t.dim(); ++d) last += (t.size(d) - 1) * t.stride(d);
@@ -81,10 +83,12 @@ Tensor gemm(const Tensor& a, const Tensor& b, const Tensor* c, bool trans_a, boo
     if (out.dim() != 2 || out.size(0) != m || out.size(1) != n)
       fail<ValueError>(op, ": c has shape ", shape_str(out.shape()), " but a ", shape_str(a.shape()), " and b ",
                        shape_str(b.shape()), " give (", m, ", ", n, ")");
-    if (n > 1 && out.stride(1) != 1)
+    // An empty C has no layout to check (NumPy gives empty arrays all-zero strides).
+    const bool has_elements = m > 0 && n > 0;
+    if (has_elements && n > 1 && out.stride(1) != 1)
       fail<ValueError>(op, ": c ", shape_str(out.shape()), " must have contiguous rows (strides ",
                        shape_str(out.strides()), ")");
-    if (m > 1 && out.stride(0) < n)
+    if (has_elements && m > 1 && out.stride(0) < n)
       fail<ValueError>(op, ": c ", shape_str(out.shape()), " has overlapping rows (strides ", shape_str(out.strides()),
                        ")");
     if (may_overlap(out, a) || may_overlap(out, b))
@@ -113,8 +117,6 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.dim() < 2 || a.dim() > 3 || b.dim() < 2 || b.dim() > 3)
     fail<ValueError>(op, ": expected 2-D or 3-D tensors, got a ", shape_str(a.shape()), " and b ",
                      shape_str(b.shape()));
-  if (a.dim() == 2 && b.dim() == 2) return gemm(a, b, nullptr, false, false, 1.0f, 0.0f);
-
   // View both as (batch, rows, cols) with batch stride 0 where an operand is broadcast.
   const int64_t ab = a.dim() == 3 ? a.size(0) : 1, bb = b.dim() == 3 ? b.size(0) : 1;
   const int64_t m = a.size(a.dim() - 2), k = a.size(a.dim() - 1);
@@ -122,7 +124,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (k != kb || (ab != bb && ab != 1 && bb != 1))
     fail<ValueError>(op, ": shapes do not match: a ", shape_str(a.shape()), " and b ", shape_str(b.shape()),
                      " (need a (..., M, K), b (..., K, N) and equal or broadcastable batches)");
-  const int64_t batch = ab > bb ? ab : bb;
+  if (a.dim() == 2 && b.dim() == 2) return gemm(a, b, nullptr, false, false, 1.0f, 0.0f);
+  // A batch of 1 broadcasts against any other batch, including an empty one.
+  const int64_t batch = (ab == 0 || bb == 0) ? 0 : (ab > bb ? ab : bb);
   const int64_t a_bs = (a.dim() == 3 && ab > 1) ? a.stride(0) : 0;
   const int64_t b_bs = (b.dim() == 3 && bb > 1) ? b.stride(0) : 0;
   Tensor out = Tensor::empty({batch, m, n}, DType::Float32, a.device());

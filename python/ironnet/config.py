@@ -28,6 +28,8 @@ def get_cpu_isa() -> str:
 def set_cpu_isa(isa: Optional[str]) -> None:
     """Forces a SIMD path ('avx512', 'avx2', 'portable'), e.g. to test or compare them; None restores
     the best one this CPU supports. Raises ValueError for a path this CPU cannot run."""
+    if isa is not None and not isinstance(isa, str):
+        raise TypeError(f"set_cpu_isa: isa must be a string or None, got {type(isa).__name__}")
     _C.set_cpu_isa(_C.best_cpu_isa() if isa is None else isa)
 
 

@@ -46,6 +46,10 @@ def from_dlpack(x: Any) -> Tensor:
         return x
     if not hasattr(x, "__dlpack__"):
         # A bare capsule, as older producers hand out.
+        if type(x).__name__ != "PyCapsule":
+            raise TypeError(
+                f"from_dlpack: expected an object with __dlpack__ or a DLPack capsule, got {type(x).__name__}"
+            )
         return Tensor(_C.from_dlpack_capsule(x))
     kind, _ = x.__dlpack_device__()
     # We run on CUDA's legacy default stream (1 in DLPack's numbering): the producer syncs to it.
