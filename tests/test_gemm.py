@@ -1,7 +1,8 @@
 """ironnet.ops.gemm against the NumPy float64 reference, on every CPU ISA path and thread count.
 
 Shapes are chosen against the kernels' blocking: microtiles 14x32 (AVX-512), 6x16 (AVX2) and 4x16
-(portable); K blocks of 256; M blocks of 336/192/128; N blocks of 4096/2048. Random inputs use a
+(portable); K cut into equal blocks of at most 320 (AVX-512) or 256; M blocks of 336/192/128; N
+blocks of 4096/2048. Random inputs use a
 K-scaled tolerance; small-integer inputs (benchdnn style) make every sum exact, so those tests
 demand bitwise equality.
 """

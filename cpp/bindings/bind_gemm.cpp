@@ -17,6 +17,24 @@ void bind_gemm(py::module_& m) {
       },
       py::arg("a"), py::arg("b"), py::arg("c") = py::none(), py::arg("trans_a") = false, py::arg("trans_b") = false,
       py::arg("alpha") = 1.0f, py::arg("beta") = 0.0f);
+  py::class_<cpu::PackedB, std::shared_ptr<cpu::PackedB>>(
+      m, "PackedB", "A matrix B packed once for repeated gemm(a, B) products (a copy; CPU only)")
+      .def_property_readonly("shape", [](const cpu::PackedB& b) { return py::make_tuple(b.k(), b.n()); })
+      .def_property_readonly("isa", [](const cpu::PackedB& b) { return std::string(isa_name(b.isa())); })
+      .def("__repr__", [](const cpu::PackedB& b) {
+        return "PackedB(shape=(" + std::to_string(b.k()) + ", " + std::to_string(b.n()) + "), isa='" +
+               isa_name(b.isa()) + "')";
+      });
+  m.def("pack_b", &ops::pack_b, py::arg("b"), py::arg("trans_b") = false,
+        py::call_guard<py::gil_scoped_release>());
+  m.def(
+      "gemm_packed",
+      [](const Tensor& a, const cpu::PackedB& b, std::optional<Tensor> c, bool trans_a, float alpha, float beta) {
+        py::gil_scoped_release release;
+        return ops::gemm(a, b, c ? &*c : nullptr, trans_a, alpha, beta);
+      },
+      py::arg("a"), py::arg("b"), py::arg("c") = py::none(), py::arg("trans_a") = false, py::arg("alpha") = 1.0f,
+      py::arg("beta") = 0.0f);
   m.def("matmul", &ops::matmul, py::arg("a"), py::arg("b"), py::call_guard<py::gil_scoped_release>());
 }
 

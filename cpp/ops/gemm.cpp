@@ -43,6 +43,34 @@ bool may_overlap(const Tensor& x, const Tensor& y) {
   return xl < yh && yl < xh;
 }
 
+// The output of a 2-D product (m x n): c itself once it checks out, or a fresh tensor when c is null.
+// `b` may be null (a prepacked B is a private copy that c cannot overlap); b_shape is for messages.
+Tensor gemm_output(const char* op, const Tensor& a, const Tensor* b, const std::string& b_shape, const Tensor* c,
+                   int64_t m, int64_t n, float beta) {
+  if (c == nullptr) {
+    if (beta != 0.0f) fail<ValueError>(op, ": beta=", beta, " needs an output tensor c to scale");
+    return Tensor::empty({m, n}, DType::Float32, a.device());
+  }
+  const Tensor& out = *c;
+  if (out.dtype() != DType::Float32) fail<TypeError>(op, ": c must be float32, got ", describe("c", out));
+  if (out.device() != a.device())
+    fail<ValueError>(op, ": c is on ", out.device().str(), " but a and b are on ", a.device().str());
+  if (out.dim() != 2 || out.size(0) != m || out.size(1) != n)
+    fail<ValueError>(op, ": c has shape ", shape_str(out.shape()), " but a ", shape_str(a.shape()), " and b ", b_shape,
+                     " give (", m, ", ", n, ")");
+  // An empty C has no layout to check (NumPy gives empty arrays all-zero strides).
+  const bool has_elements = m > 0 && n > 0;
+  if (has_elements && n > 1 && out.stride(1) != 1)
+    fail<ValueError>(op, ": c ", shape_str(out.shape()), " must have contiguous rows (strides ",
+                     shape_str(out.strides()), ")");
+  if (has_elements && m > 1 && out.stride(0) < n)
+    fail<ValueError>(op, ": c ", shape_str(out.shape()), " has overlapping rows (strides ", shape_str(out.strides()),
+                     ")");
+  if (may_overlap(out, a) || (b && may_overlap(out, *b)))
+    fail<ValueError>(op, ": c ", shape_str(out.shape()), " overlaps an input; write to a separate tensor");
+  return out;
+}
+
 // Runs C = alpha * A B + beta * C on whichever device the tensors live on.
 void run_gemm(Device device, const GemmArgs& g) {
   if (device.is_cpu()) {
@@ -70,30 +98,7 @@ Tensor gemm(const Tensor& a, const Tensor& b, const Tensor* c, bool trans_a, boo
                      " is ", m, "x", k, " but b ", shape_str(b.shape()), (trans_b ? " transposed" : ""), " is ", kb,
                      "x", n);
 
-  Tensor out;
-  if (c == nullptr) {
-    if (beta != 0.0f) fail<ValueError>(op, ": beta=", beta, " needs an output tensor c to scale");
-    out = Tensor::empty({m, n}, DType::Float32, a.device());
-  } else {
-    out = *c;
-    if (out.dtype() != DType::Float32)
-      fail<TypeError>(op, ": c must be float32, got ", describe("c", out));
-    if (out.device() != a.device())
-      fail<ValueError>(op, ": c is on ", out.device().str(), " but a and b are on ", a.device().str());
-    if (out.dim() != 2 || out.size(0) != m || out.size(1) != n)
-      fail<ValueError>(op, ": c has shape ", shape_str(out.shape()), " but a ", shape_str(a.shape()), " and b ",
-                       shape_str(b.shape()), " give (", m, ", ", n, ")");
-    // An empty C has no layout to check (NumPy gives empty arrays all-zero strides).
-    const bool has_elements = m > 0 && n > 0;
-    if (has_elements && n > 1 && out.stride(1) != 1)
-      fail<ValueError>(op, ": c ", shape_str(out.shape()), " must have contiguous rows (strides ",
-                       shape_str(out.strides()), ")");
-    if (has_elements && m > 1 && out.stride(0) < n)
-      fail<ValueError>(op, ": c ", shape_str(out.shape()), " has overlapping rows (strides ", shape_str(out.strides()),
-                       ")");
-    if (may_overlap(out, a) || may_overlap(out, b))
-      fail<ValueError>(op, ": c ", shape_str(out.shape()), " overlaps an input; write to a separate tensor");
-  }
+  Tensor out = gemm_output(op, a, &b, shape_str(b.shape()), c, m, n, beta);
 
   GemmArgs g;
   g.m = m, g.n = n, g.k = k;
@@ -163,6 +168,39 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   } else {
     for (int64_t i = 0; i < batch; ++i) one(i, 0);
   }
+  return out;
+}
+
+std::shared_ptr<cpu::PackedB> pack_b(const Tensor& b, bool trans_b) {
+  constexpr const char* op = "pack_b";
+  if (b.dtype() != DType::Float32) fail<TypeError>(op, ": expected a float32 tensor, got ", describe("b", b));
+  if (b.dim() != 2) fail<ValueError>(op, ": expected a 2-D tensor, got b ", shape_str(b.shape()));
+  if (!b.device().is_cpu()) fail<ValueError>(op, ": prepacked B is a CPU layout; got ", describe("b", b));
+  const int64_t k = trans_b ? b.size(1) : b.size(0), n = trans_b ? b.size(0) : b.size(1);
+  const int64_t rs = trans_b ? b.stride(1) : b.stride(0), cs = trans_b ? b.stride(0) : b.stride(1);
+  return std::make_shared<cpu::PackedB>(b.data<float>(), rs, cs, k, n, active_isa());
+}
+
+Tensor gemm(const Tensor& a, const cpu::PackedB& b, const Tensor* c, bool trans_a, float alpha, float beta) {
+  constexpr const char* op = "gemm";
+  const std::string b_shape = "(packed " + std::to_string(b.k()) + "x" + std::to_string(b.n()) + ")";
+  if (a.dtype() != DType::Float32) fail<TypeError>(op, ": expected float32 tensors, got ", describe("a", a));
+  if (a.dim() != 2) fail<ValueError>(op, ": expected a 2-D a, got ", shape_str(a.shape()), " with b ", b_shape);
+  if (!a.device().is_cpu()) fail<ValueError>(op, ": b is prepacked on the CPU but ", describe("a", a));
+  const int64_t m = trans_a ? a.size(1) : a.size(0), k = trans_a ? a.size(0) : a.size(1);
+  if (k != b.k())
+    fail<ValueError>(op, ": inner dimensions differ: a ", shape_str(a.shape()), (trans_a ? " transposed" : ""),
+                     " is ", m, "x", k, " but b ", b_shape, " is ", b.k(), "x", b.n());
+  Tensor out = gemm_output(op, a, nullptr, b_shape, c, m, b.n(), beta);
+  GemmArgs g;
+  g.m = m, g.n = b.n(), g.k = k;
+  g.a = a.data<float>();
+  g.a_row_stride = trans_a ? a.stride(1) : a.stride(0);
+  g.a_col_stride = trans_a ? a.stride(0) : a.stride(1);
+  g.c = out.data<float>();
+  g.ldc = m > 1 ? out.stride(0) : b.n();
+  g.alpha = alpha, g.beta = beta;
+  cpu::gemm(g, b);
   return out;
 }
 

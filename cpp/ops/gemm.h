@@ -1,5 +1,8 @@
 // GEMM and matmul entry points on Tensors: validate once, allocate the output, pick the device.
 #pragma once
+#include <memory>
+
+#include "ironnet/gemm.h"
 #include "ironnet/tensor.h"
 
 namespace ironnet::ops {
@@ -13,5 +16,11 @@ Tensor gemm(const Tensor& a, const Tensor& b, const Tensor* c, bool trans_a, boo
 // a @ b for 2-D and batched 3-D float32 tensors: (M,K)@(K,N), (B,M,K)@(B,K,N), with a batch of 1 or
 // a 2-D operand broadcast against the other's batch.
 Tensor matmul(const Tensor& a, const Tensor& b);
+
+// B (or B^T) packed once on the active ISA for many products; a float32 2-D CPU tensor.
+std::shared_ptr<cpu::PackedB> pack_b(const Tensor& b, bool trans_b);
+
+// gemm with a prepacked B: c = alpha * op(a) @ B + beta * c, with the checks of gemm above.
+Tensor gemm(const Tensor& a, const cpu::PackedB& b, const Tensor* c, bool trans_a, float alpha, float beta);
 
 }  // namespace ironnet::ops

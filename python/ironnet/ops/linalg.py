@@ -33,18 +33,36 @@ def gemm(
 ) -> Tensor:
     """General matrix multiply: `alpha * op(a) @ op(b) + beta * c`, op(x) = x.T when trans_x.
 
-    a: (M, K) or (K, M) when trans_a; b: (K, N) or (N, K) when trans_b; float32, any strides.
+    a: (M, K) or (K, M) when trans_a; b: (K, N) or (N, K) when trans_b; float32, any strides; or b
+    from `pack_b` (CPU), whose transpose was applied when it was packed.
     c: (M, N) float32 with contiguous rows, written in place and returned; when None a new tensor is
     returned and beta must be 0.
     """
     a = a if type(a) is Tensor else _as_tensor(a, "gemm", "a")
-    b = b if type(b) is Tensor else _as_tensor(b, "gemm", "b")
-    if c is None:
-        return Tensor(_C.gemm(a._impl, b._impl, None, trans_a, trans_b, alpha, beta))
-    c_tensor = c if type(c) is Tensor else _as_tensor(c, "gemm", "c")
+    c_impl = None
+    if c is not None:
+        c = c if type(c) is Tensor else _as_tensor(c, "gemm", "c")
+        c_impl = c._impl
     # Positional arguments: pybind11 parses keywords noticeably slower, and small GEMMs feel it.
-    _C.gemm(a._impl, b._impl, c_tensor._impl, trans_a, trans_b, alpha, beta)
-    return c_tensor
+    if type(b) is _C.PackedB:
+        if trans_b:
+            raise ValueError("gemm: b is prepacked; pass trans_b to pack_b instead")
+        out = _C.gemm_packed(a._impl, b, c_impl, trans_a, alpha, beta)
+    else:
+        b = b if type(b) is Tensor else _as_tensor(b, "gemm", "b")
+        out = _C.gemm(a._impl, b._impl, c_impl, trans_a, trans_b, alpha, beta)
+    return c if c is not None else Tensor(out)
+
+
+def pack_b(b: Any, trans_b: bool = False) -> "_C.PackedB":
+    """Packs B (or B.T when trans_b), a float32 (K, N) CPU matrix, once for many `gemm(a, packed)` calls.
+
+    Worth it when one B meets many A's (a layer's weights across batches, a recurrent kernel across
+    time steps): each call then skips packing B. The packed copy does not follow later writes to b, and
+    is laid out for the CPU ISA active when it was packed.
+    """
+    b = b if type(b) is Tensor else _as_tensor(b, "pack_b", "b")
+    return _C.pack_b(b._impl, trans_b)
 
 
 def matmul(a: Any, b: Any) -> Tensor:
