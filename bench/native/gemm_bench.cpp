@@ -94,8 +94,18 @@ int main(int argc, char** argv) {
       return 1;
     }
     const double flops = 2.0 * m * n * k;
-    // Repeat enough calls for ~20 ms a sample, then take the median of 9 samples.
-    const int calls = std::max(1, static_cast<int>(2e-2 / (flops / (peak * 0.5e9))));
+    // Repeat enough calls for ~20 ms a sample (calibrated on a batch of at least 2 ms), then take the
+    // median of 9 samples.
+    int calls = 1;
+    double spent = 0;
+    while (true) {
+      const double t0 = now_seconds(false);
+      for (int r = 0; r < calls; ++r) ironnet::cpu::gemm(g, threads, isa);
+      spent = now_seconds(false) - t0;
+      if (spent >= 2e-3 || calls >= (1 << 24)) break;
+      calls *= 2;
+    }
+    calls = std::max(1, static_cast<int>(calls * 2e-2 / spent));
     std::vector<double> samples;
     for (int s = 0; s < 9; ++s) {
       const double t0 = now_seconds(cpu_time);
@@ -104,7 +114,7 @@ int main(int argc, char** argv) {
     }
     std::sort(samples.begin(), samples.end());
     const double t = samples[samples.size() / 2];
-    std::printf("%6ld %6ld %6ld %10.1f %7.1f%% %8.1e %10.1f\n", long(m), long(n), long(k), flops / t * 1e-9,
+    std::printf("%6ld %6ld %6ld %10.1f %7.1f%% %8.1e %10.3f\n", long(m), long(n), long(k), flops / t * 1e-9,
                 100.0 * flops / t * 1e-9 / peak, err, t * 1e6);
   }
   return 0;
