@@ -131,9 +131,7 @@ Tensor import_dl(const dlpack::DLTensor& dl, bool read_only, const std::function
     release();
     throw;
   }
-  int64_t span = 0;
-  for (size_t d = 0; d < shape.size(); ++d) span += shape[d] > 0 ? (shape[d] - 1) * strides[d] : 0;
-  const size_t nbytes = shape_numel(shape) == 0 ? 0 : static_cast<size_t>(span + 1) * itemsize(dtype);
+  const size_t nbytes = static_cast<size_t>(span_elements(shape, strides)) * itemsize(dtype);
   void* data = static_cast<char*>(dl.data) + dl.byte_offset;
   Tensor view(Storage::borrow(data, nbytes, device, release), 0, shape, strides, dtype);
   // ironnet may write into tensors (in-place ops); never into memory the producer marked read-only.

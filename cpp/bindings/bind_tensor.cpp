@@ -40,9 +40,7 @@ Tensor from_numpy(const py::array& array, bool copy) {
     strides[static_cast<size_t>(d)] = s / item;
   }
   if (shareable) {
-    int64_t span = 0;
-    for (size_t d = 0; d < shape.size(); ++d) span += shape[d] > 0 ? (shape[d] - 1) * strides[d] : 0;
-    const size_t nbytes = shape_numel(shape) == 0 ? 0 : static_cast<size_t>((span + 1) * item);
+    const size_t nbytes = static_cast<size_t>(span_elements(shape, strides) * item);
     auto* owner = new py::object(array);  // keeps the array alive while any tensor views it
     auto storage = Storage::borrow(const_cast<void*>(array.data()), nbytes, Device{}, [owner] {
       py::gil_scoped_acquire gil;

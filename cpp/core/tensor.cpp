@@ -13,6 +13,13 @@ int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
+int64_t span_elements(const Shape& shape, const Shape& strides) {
+  if (shape_numel(shape) == 0) return 0;
+  int64_t last = 0;
+  for (size_t d = 0; d < shape.size(); ++d) last += (shape[d] - 1) * strides[d];
+  return last + 1;
+}
+
 Shape contiguous_strides(const Shape& shape) {
   Shape strides(shape.size());
   int64_t running = 1;
@@ -120,14 +127,6 @@ void copy_strided_host(char* dst, const Shape& dst_strides, const char* src, con
     }
     if (d == static_cast<size_t>(-1)) return;
   }
-}
-
-// Number of elements between the first and one past the last element a view touches.
-int64_t span_elements(const Shape& shape, const Shape& strides) {
-  if (shape_numel(shape) == 0) return 0;
-  int64_t last = 0;
-  for (size_t d = 0; d < shape.size(); ++d) last += (shape[d] - 1) * strides[d];
-  return last + 1;
 }
 
 }  // namespace

@@ -32,10 +32,8 @@ void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
 bool may_overlap(const Tensor& x, const Tensor& y) {
   if (x.device() != y.device() || x.numel() == 0 || y.numel() == 0) return false;
   auto range = [](const Tensor& t, const char** lo, const char** hi) {
-    int64_t last = 0;
-    for (int64_t d = 0; d < t.dim(); ++d) last += (t.size(d) - 1) * t.stride(d);
     *lo = static_cast<const char*>(t.raw_data());
-    *hi = *lo + (last + 1) * static_cast<int64_t>(t.itemsize());
+    *hi = *lo + span_elements(t.shape(), t.strides()) * static_cast<int64_t>(t.itemsize());
   };
   const char *xl, *xh, *yl, *yh;
   range(x, &xl, &xh);

@@ -62,5 +62,7 @@ class Tensor {
 
 Shape contiguous_strides(const Shape& shape);
 int64_t shape_numel(const Shape& shape);
+// Elements from a view's first element to one past its last (0 when empty): the memory it touches.
+int64_t span_elements(const Shape& shape, const Shape& strides);
 
 }  // namespace ironnet

@@ -1,7 +1,7 @@
 // The BLIS-style blocked GEMM shared by every ISA, around one register-blocked microkernel.
 //
 //   for jc over N in NC columns:            B block (KC x NC) packed once, reused by all of M
-//     for pc over K in KC steps:
+//     for pc over K in equal steps <= KC:
 //       pack B[pc:pc+kc, jc:jc+nc] into NR-wide panels
 //       for ic over M in MC rows:           A block (MC x KC) packed into MR-tall panels, kept in L2
 //         pack A[ic:ic+mc, pc:pc+kc]
@@ -37,7 +37,7 @@ struct GemmKernel {
   // Serial GEMM of one thread's part of C. a_pack holds round_up(mc, mr) * a_stride floats,
   // b_pack round_up(nc, nr) / nr * b_panel_stride(nr, kc) (unused when B is prepacked).
   void (*run)(const GemmArgs& args, float* a_pack, float* b_pack, const PrepackedB& prepacked);
-  // Packs all of B (k x n, strided) into `out`, which holds packed_b_floats(k, n) floats.
+  // Packs all of B (k x n, strided) into `out`: ceil(k / kc) blocks of packed_b_block_floats each.
   void (*pack_b_all)(const float* b, int64_t rs, int64_t cs, int64_t k, int64_t n, float* out);
 };
 
