@@ -360,7 +360,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                    help="most seconds, over the whole run, to wait for other processes to leave the CPUs "
                         "(default: 120)")
     p.add_argument("--retries", type=int, default=2,
-                   help=f"measure a row again up to this many times while its noise exceeds {NOISY:.0%} or other "
+                   help=f"measure a row again up to this many times while its noise exceeds {NOISY * 100:.0f}%% or other "
                         "processes disturbed it (default: 2)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--isa", choices=["avx512", "avx2", "portable"],
