@@ -93,6 +93,8 @@ void pack_a(const float* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, floa
 // q*NR..q*NR+NR-1 contiguously; columns past nc are zero. Source memory is read in order (row by row
 // for a row-major B, column by column for a transposed one): its rows can be far apart, and only
 // sequential reads let the hardware prefetcher stream B from DRAM.
+constexpr int64_t kPrefetchRows = 4;
+
 template <class Micro>
 void pack_b(const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, float* out) {
   constexpr int NR = Micro::NR;
@@ -100,10 +102,14 @@ void pack_b(const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, floa
   if (cs == 1) {
     for (int64_t p = 0; p < kc; ++p) {
       const float* src = b + p * rs;
+      // Rows far apart start on pages the hardware prefetcher has not reached: fetch a few rows ahead.
+      const float* ahead = src + (p + kPrefetchRows < kc ? kPrefetchRows * rs : 0);
       float* dst = out + p * NR;
       int64_t j = 0;
-      for (; j + NR <= nc; j += NR, dst += panel)
+      for (; j + NR <= nc; j += NR, dst += panel) {
+        for (int x = 0; x < NR; x += 16) __builtin_prefetch(ahead + j + x);
         for (int x = 0; x < NR; ++x) dst[x] = src[j + x];
+      }
       if (j < nc)
         for (int x = 0; x < NR; ++x) dst[x] = j + x < nc ? src[j + x] : 0.0f;
     }
