@@ -233,3 +233,22 @@ def test_matmul_mixed_devices_raise():
         matmul(ironnet.zeros((2, 3, 4), device="cuda"), ironnet.zeros((4, 5)))
     with pytest.raises(ValueError, match="^matmul: tensors are on different devices"):
         ironnet.zeros((3, 4)) @ ironnet.zeros((4, 5), device="cuda")
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("a_shape,b_shape", [((13, 7), (7, 31)), ((3, 5, 7), (3, 7, 2)), ((4, 6, 9), (9, 5))])
+def test_matmul_backward_on_cuda_matches_cpu(rng, a_shape, b_shape):
+    """Autograd on the GPU: matmul's backward GEMMs and gradient accumulation (axpy) run there."""
+    a_np = rng.uniform(-1, 1, a_shape).astype(np.float32)
+    b_np = rng.uniform(-1, 1, b_shape).astype(np.float32)
+    grads = {}
+    for device in ("cpu", "cuda"):
+        a = ironnet.tensor(a_np, device=device, requires_grad=True)
+        b = ironnet.tensor(b_np, device=device, requires_grad=True)
+        out = a @ b
+        g = ironnet.tensor(np.ones(out.shape, np.float32), device=device)
+        (a @ b).backward(g)  # a second graph: leaf gradients accumulate on the device (axpy)
+        out.backward(g)
+        grads[device] = (a.grad.cpu().numpy(), b.grad.cpu().numpy())
+    for cpu_grad, cuda_grad in zip(grads["cpu"], grads["cuda"]):
+        np.testing.assert_allclose(cuda_grad, cpu_grad, rtol=1e-4, atol=1e-5)

@@ -109,6 +109,15 @@ void bind_tensor(py::module_& m) {
       .def("shares_memory_with", [](const Tensor& a, const Tensor& b) { return a.storage() == b.storage(); })
       .def("contiguous", &Tensor::contiguous, py::call_guard<py::gil_scoped_release>())
       .def("transpose", &Tensor::transpose, py::arg("dim0"), py::arg("dim1"))
+      .def("select", &Tensor::select, py::arg("dim"), py::arg("index"))
+      .def(
+          "clone", [](const Tensor& t) {
+            py::gil_scoped_release release;
+            Tensor out = Tensor::empty(t.shape(), t.dtype(), t.device());
+            out.copy_from(t);
+            return out;
+          },
+          "A contiguous copy on the same device")
       .def(
           "to", [](const Tensor& t, const std::string& device) {
             const Device target = parse_device(device);

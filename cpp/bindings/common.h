@@ -22,5 +22,6 @@ void bind_tensor(py::module_& m);
 void bind_dlpack(py::module_& m);
 void bind_runtime(py::module_& m);
 void bind_gemm(py::module_& m);
+void bind_elementwise(py::module_& m);
 
 }  // namespace ironnet::bindings

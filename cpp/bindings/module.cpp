@@ -55,4 +55,5 @@ PYBIND11_MODULE(_C, m) {
   bindings::bind_dlpack(m);
   bindings::bind_runtime(m);
   bindings::bind_gemm(m);
+  bindings::bind_elementwise(m);
 }

@@ -183,6 +183,20 @@ Tensor Tensor::to(Device target) const {
   return out;
 }
 
+Tensor Tensor::select(int64_t dim, int64_t index) const {
+  const int64_t rank = this->dim();
+  if (dim < 0) dim += rank;
+  if (dim < 0 || dim >= rank)
+    fail<ValueError>("select: dimension out of range for a tensor of shape ", shape_str(shape_));
+  if (index < 0) index += shape_[dim];
+  if (index < 0 || index >= shape_[dim])
+    fail<ValueError>("select: index out of range for dimension ", dim, " of a tensor of shape ", shape_str(shape_));
+  Shape shape = shape_, strides = strides_;
+  shape.erase(shape.begin() + dim);
+  strides.erase(strides.begin() + dim);
+  return Tensor(storage_, offset_ + index * strides_[dim], shape, strides, dtype_);
+}
+
 Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   const int64_t rank = dim();
   if (dim0 < 0) dim0 += rank;

@@ -1,6 +1,7 @@
 """ironnet: deep learning on hand-written C++ (OpenMP + SIMD) and CUDA kernels."""
 from . import _C
-from . import cuda, ops
+from . import autograd, cuda, ops
+from .autograd import no_grad
 from .config import (
     config,
     get_cpu_isa,
@@ -26,6 +27,8 @@ __all__ = [
     "int32",
     "int64",
     "ops",
+    "autograd",
+    "no_grad",
     "cuda",
     "config",
     "show_config",

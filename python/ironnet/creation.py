@@ -9,10 +9,11 @@ from . import _C
 from .tensor import Tensor, as_dtype, float32
 
 
-def tensor(data: Any, dtype: Any = None, device: str = "cpu") -> Tensor:
+def tensor(data: Any, dtype: Any = None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of `data` (nested lists, scalars, NumPy arrays, tensors).
 
     Floating-point data becomes float32 and integer or boolean data int64, unless `dtype` says otherwise.
+    requires_grad makes it a leaf of the autograd graph (float32 only).
     """
     if isinstance(data, Tensor):
         data = data.cpu().numpy()
@@ -26,7 +27,9 @@ def tensor(data: Any, dtype: Any = None, device: str = "cpu") -> Tensor:
             raise TypeError(f"tensor: cannot make a tensor from data of dtype {array.dtype}")
     dtype = as_dtype(dtype)
     array = np.asarray(array, dtype=np.dtype(dtype.name))
-    return Tensor(_C.TensorImpl.from_numpy(array, copy=True)).to(device)
+    out = Tensor(_C.TensorImpl.from_numpy(array, copy=True)).to(device)
+    out.requires_grad = requires_grad
+    return out
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

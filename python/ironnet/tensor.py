@@ -39,14 +39,62 @@ class Tensor:
     `ironnet.from_dlpack(x)` (no copy). `np.asarray(t)` and `t.numpy()` view a CPU tensor without copying.
     """
 
-    __slots__ = ("_impl", "__weakref__")
+    __slots__ = ("_impl", "_requires_grad", "grad", "_grad_fn", "_grad_index", "__weakref__")
 
-    def __init__(self, impl: "_C.TensorImpl"):
+    def __init__(self, impl: "_C.TensorImpl", requires_grad: bool = False):
         if not isinstance(impl, _C.TensorImpl):
             raise TypeError(
                 f"Tensor() wraps a native tensor; to make one from data use ironnet.tensor(...), got {type(impl).__name__}"
             )
         self._impl = impl
+        self._grad_fn = None  # the autograd Node that made this tensor; None for a leaf
+        self._grad_index = 0  # which of that node's outputs this is
+        self.grad: Optional["Tensor"] = None
+        self.requires_grad = requires_grad
+
+    # --- autograd --------------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if flag and self._impl.dtype != float32:
+            raise TypeError(f"requires_grad: only float32 tensors can require grad, this one is {self.dtype.name}")
+        if not flag and self._grad_fn is not None:
+            raise RuntimeError("requires_grad: a non-leaf tensor's flag is set by its graph; use .detach()")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        self.requires_grad = flag
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True unless an op recorded in the autograd graph made this tensor."""
+        return self._grad_fn is None
+
+    @property
+    def grad_fn(self) -> Any:
+        """The graph node that made this tensor (its `.name` is the op), or None for a leaf."""
+        return self._grad_fn
+
+    def backward(self, grad: Optional["Tensor"] = None, retain_graph: bool = False) -> None:
+        """Adds d(self)/d(leaf) to `.grad` of every leaf in self's graph that requires grad.
+
+        grad: d(loss)/d(self), same shape; implied as 1 when self has one element.
+        """
+        from .autograd import backward
+
+        backward(self, grad, retain_graph)
+
+    def detach(self) -> "Tensor":
+        """The same memory, outside any graph."""
+        return Tensor(self._impl)
+
+    def clone(self) -> "Tensor":
+        """A contiguous copy on the same device (not recorded in the graph)."""
+        return Tensor(self._impl.clone())
 
     # --- description ---------------------------------------------------------------------------
     @property
@@ -83,6 +131,10 @@ class Tensor:
 
     def __repr__(self) -> str:
         suffix = f", device='{self.device}'" if self.device != "cpu" else ""
+        if self._grad_fn is not None:
+            suffix += f", grad_fn=<{self._grad_fn.name}>"
+        elif self.requires_grad:
+            suffix += ", requires_grad=True"
         values = np.array2string(self.cpu().numpy(), separator=", ", prefix="tensor(")
         return f"tensor({values}, dtype={self.dtype.name}{suffix})"
 
@@ -102,8 +154,10 @@ class Tensor:
         return self if self.is_contiguous() else Tensor(self._impl.contiguous())
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
-        """A view with two dimensions swapped (no copy)."""
-        return Tensor(self._impl.transpose(dim0, dim1))
+        """A view with two dimensions swapped (no copy); differentiable."""
+        from .ops.shape import transpose
+
+        return transpose(self, dim0, dim1)
 
     @property
     def T(self) -> "Tensor":
@@ -133,13 +187,20 @@ class Tensor:
 
     # --- operators -------------------------------------------------------------------------------
     def __matmul__(self, other: Any) -> "Tensor":
-        if type(other) is Tensor:  # the common case, without the import below
-            return Tensor(_C.matmul(self._impl, other._impl))
-        from .ops import matmul
-
-        return matmul(self, other)
+        return _linalg().matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> "Tensor":
-        from .ops import matmul
+        return _linalg().matmul(other, self)
 
-        return matmul(other, self)
+
+def _linalg() -> Any:
+    """ironnet.ops.linalg, imported on first use (it imports this module) and then kept."""
+    global _LINALG
+    if _LINALG is None:
+        from .ops import linalg
+
+        _LINALG = linalg
+    return _LINALG
+
+
+_LINALG: Any = None

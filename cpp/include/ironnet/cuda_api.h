@@ -22,6 +22,9 @@ void copy_device_to_device(void* dst, const void* src, size_t nbytes, int device
 void memset_zero(void* ptr, size_t nbytes, int device);
 void synchronize(int device);
 
+// y[i] += alpha * x[i] for i < n, device memory.
+void axpy(int64_t n, float alpha, const float* x, float* y, int device);
+
 // C (m x n, row-major, row stride ldc) = alpha * op(A) * op(B) + beta * C, all in device memory,
 // with the same stride convention as ironnet::GemmArgs.
 void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs,

@@ -49,6 +49,8 @@ class Tensor {
   Tensor to(Device device) const;
   // Swap two dimensions (a view; no copy).
   Tensor transpose(int64_t dim0, int64_t dim1) const;
+  // The slice at `index` along `dim`, that dimension dropped (a view; no copy).
+  Tensor select(int64_t dim, int64_t index) const;
   // Writes `src` (same shape and dtype, any device) into this tensor.
   void copy_from(const Tensor& src);
 

@@ -6,6 +6,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _C
+from ..autograd import Context, Function, is_grad_enabled
 from ..tensor import Tensor
 
 
@@ -39,6 +40,10 @@ def gemm(
     returned and beta must be 0.
     """
     a = a if type(a) is Tensor else _as_tensor(a, "gemm", "a")
+    if is_grad_enabled() and (a.requires_grad or getattr(b, "requires_grad", False)):
+        raise RuntimeError(
+            "gemm: not recorded for autograd (it may write in place); use matmul or @, or call it under no_grad()"
+        )
     c_impl = None
     if c is not None:
         c = c if type(c) is Tensor else _as_tensor(c, "gemm", "c")
@@ -68,8 +73,57 @@ def pack_b(b: Any, trans_b: bool = False) -> "_C.PackedB":
 def matmul(a: Any, b: Any) -> Tensor:
     """`a @ b` for float32 2-D (M, K) @ (K, N) and batched 3-D (B, M, K) @ (B, K, N) tensors.
 
-    A batch of 1, or a 2-D operand, broadcasts against the other operand's batch.
+    A batch of 1, or a 2-D operand, broadcasts against the other operand's batch. Differentiable:
+    the backward pass is two more native GEMMs (dA = dC @ B^T, dB = A^T @ dC), summed over the batch
+    for a broadcast operand.
     """
     a = a if type(a) is Tensor else _as_tensor(a, "matmul", "a")
     b = b if type(b) is Tensor else _as_tensor(b, "matmul", "b")
-    return Tensor(_C.matmul(a._impl, b._impl))
+    if not (a.requires_grad or b.requires_grad):  # no graph to record: skip the Function machinery
+        return Tensor(_C.matmul(a._impl, b._impl))
+    return MatMul.apply(a, b)
+
+
+def _grad_operand(grad: Tensor, other: Tensor, shape: tuple, grad_is_left: bool) -> Tensor:
+    """The gradient of one matmul operand of `shape`.
+
+    grad_is_left: d(a) = grad @ other^T; otherwise d(b) = other^T @ grad. When the operand was
+    broadcast over grad's batch (2-D, or a batch of 1), the per-batch products are summed into it by
+    accumulating GEMMs (beta = 1), one native call per batch entry.
+    """
+    g, o = grad._impl, other._impl
+    if grad.ndim == 2:  # plain 2-D product: one GEMM with a transposed operand
+        if grad_is_left:
+            return Tensor(_C.gemm(g, o, None, False, True, 1.0, 0.0))
+        return Tensor(_C.gemm(o, g, None, True, False, 1.0, 0.0))
+    batch = grad.shape[0]
+    if len(shape) == 3 and shape[0] == batch:  # one product per batch entry: a batched matmul
+        o_t = o.transpose(-1, -2)
+        return Tensor(_C.matmul(g, o_t) if grad_is_left else _C.matmul(o_t, g))
+    out = _C.TensorImpl.zeros(shape, _C.DType.float32, grad.device)
+    target = out.select(0, 0) if len(shape) == 3 else out
+    other_batched = other.ndim == 3 and other.shape[0] == batch
+    for i in range(batch):
+        g_i = g.select(0, i)
+        o_i = o.select(0, i if other_batched else 0) if other.ndim == 3 else o
+        if grad_is_left:
+            _C.gemm(g_i, o_i, target, False, True, 1.0, 1.0)
+        else:
+            _C.gemm(o_i, g_i, target, True, False, 1.0, 1.0)
+    return Tensor(out)
+
+
+class MatMul(Function):
+    """C = A @ B over the native GEMM; backward: dA = dC @ B^T, dB = A^T @ dC (native GEMMs)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
+        ctx.save_for_backward(a, b)
+        return Tensor(_C.matmul(a._impl, b._impl))
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor):
+        a, b = ctx.saved_tensors
+        grad_a = _grad_operand(grad, b, a.shape, grad_is_left=True) if ctx.needs_input_grad[0] else None
+        grad_b = _grad_operand(grad, a, b.shape, grad_is_left=False) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
