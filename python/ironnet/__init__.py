@@ -1,6 +1,6 @@
 """ironnet: deep learning on hand-written C++ (OpenMP + SIMD) and CUDA kernels."""
 from . import _C
-from . import autograd, cuda, ops
+from . import autograd, cuda, ops, optimizers
 from .autograd import no_grad
 from .config import (
     config,
@@ -27,6 +27,7 @@ __all__ = [
     "int32",
     "int64",
     "ops",
+    "optimizers",
     "autograd",
     "no_grad",
     "cuda",

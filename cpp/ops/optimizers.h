@@ -1,0 +1,24 @@
+// Optimizer update entry points on Tensors: check the parameter, gradient and state once, then run
+// the fused kernel in place. CPU only until the CUDA backend issue ports the kernels.
+#pragma once
+#include "ironnet/tensor.h"
+
+namespace ironnet::ops {
+
+struct UpdateOptions {
+  float lr = 0.0f;
+  float weight_decay = 0.0f;
+  float grad_scale = 1.0f;
+  float clip_value = 0.0f;
+};
+
+void sgd_update_(Tensor& w, const Tensor& g, Tensor* velocity, const UpdateOptions& opts, float momentum,
+                 bool nesterov);
+void rmsprop_update_(Tensor& w, const Tensor& g, Tensor& mean_square, Tensor* momentum_buf,
+                     const UpdateOptions& opts, float rho, float momentum, float epsilon);
+void adam_update_(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, const UpdateOptions& opts, float beta1,
+                  float beta2, float epsilon, int64_t step);
+// sum(x^2) in double, for gradient norms.
+double sum_of_squares(const Tensor& x);
+
+}  // namespace ironnet::ops
