@@ -4,6 +4,7 @@
 #include <optional>
 #include "bindings/common.h"
 #include "ops/gemm.h"
+#include "ops/linear.h"
 
 namespace ironnet::bindings {
 
@@ -35,6 +36,25 @@ void bind_gemm(py::module_& m) {
       },
       py::arg("a"), py::arg("b"), py::arg("c") = py::none(), py::arg("trans_a") = false, py::arg("alpha") = 1.0f,
       py::arg("beta") = 0.0f);
+  m.def(
+      "linear",
+      [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) {
+        py::gil_scoped_release release;
+        return ops::linear(x, w, b ? &*b : nullptr);
+      },
+      py::arg("x"), py::arg("w"), py::arg("b") = py::none(), "x @ w + b with the bias fused into the GEMM");
+  m.def(
+      "linear_backward",
+      [](const Tensor& dy, const Tensor& x, const Tensor& w, bool need_dx, bool need_dw, bool need_db) {
+        ops::LinearGrads g;
+        {
+          py::gil_scoped_release release;
+          g = ops::linear_backward(dy, x, w, need_dx, need_dw, need_db);
+        }
+        auto or_none = [](const Tensor& t) { return t.defined() ? py::cast(t) : py::none(); };
+        return py::make_tuple(or_none(g.dx), or_none(g.dw), or_none(g.db));
+      },
+      py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("need_dx"), py::arg("need_dw"), py::arg("need_db"));
   m.def("matmul", &ops::matmul, py::arg("a"), py::arg("b"), py::call_guard<py::gil_scoped_release>());
 }
 

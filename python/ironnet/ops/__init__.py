@@ -1,5 +1,5 @@
 """Functional ops. Each family lives in its own module; the training-stack issue adds autograd."""
-from .linalg import gemm, matmul, pack_b
+from .linalg import gemm, linear, matmul, pack_b
 from .shape import transpose
 
-__all__ = ["gemm", "matmul", "pack_b", "transpose"]
+__all__ = ["gemm", "linear", "matmul", "pack_b", "transpose"]

@@ -127,3 +127,35 @@ class MatMul(Function):
         grad_a = _grad_operand(grad, b, a.shape, grad_is_left=True) if ctx.needs_input_grad[0] else None
         grad_b = _grad_operand(grad, a, b.shape, grad_is_left=False) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
+
+
+def linear(x: Any, kernel: Any, bias: Optional[Any] = None) -> Tensor:
+    """A dense layer's product: x (N, in) @ kernel (in, out) + bias (out,), float32, on the CPU.
+
+    One coarse native op: the bias is written into the output first and the GEMM adds on top
+    (beta = 1), so it costs no pass of its own. Backward: dx = dy @ kernel^T, dkernel = x^T @ dy
+    (GEMMs) and dbias = column sums of dy (native reduction).
+    """
+    x = x if type(x) is Tensor else _as_tensor(x, "linear", "x")
+    kernel = kernel if type(kernel) is Tensor else _as_tensor(kernel, "linear", "kernel")
+    if bias is not None and type(bias) is not Tensor:
+        bias = _as_tensor(bias, "linear", "bias")
+    if not (x.requires_grad or kernel.requires_grad or (bias is not None and bias.requires_grad)):
+        return Tensor(_C.linear(x._impl, kernel._impl, None if bias is None else bias._impl))
+    return Linear.apply(x, kernel, bias)
+
+
+class Linear(Function):
+    """y = x @ kernel + bias as one native op; backward: two GEMMs and a column sum."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, kernel: Tensor, bias: Optional[Tensor]) -> Tensor:
+        ctx.save_for_backward(x, kernel)
+        return Tensor(_C.linear(x._impl, kernel._impl, None if bias is None else bias._impl))
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor):
+        x, kernel = ctx.saved_tensors
+        need_x, need_kernel, need_bias = ctx.needs_input_grad
+        dx, dkernel, dbias = _C.linear_backward(grad._impl, x._impl, kernel._impl, need_x, need_kernel, need_bias)
+        return tuple(None if g is None else Tensor(g) for g in (dx, dkernel, dbias))

@@ -1,0 +1,17 @@
+// The dense layer's op: y = x @ w + b, one coarse native op with a hand-written backward.
+#pragma once
+#include "ironnet/tensor.h"
+
+namespace ironnet::ops {
+
+// x: (N, in), w: (in, out) (Keras's kernel layout), b: (out,) or undefined. Returns (N, out).
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor* b);
+
+struct LinearGrads {
+  Tensor dx, dw, db;  // undefined where not asked for
+};
+// dy: (N, out). dx = dy @ w^T, dw = x^T @ dy, db = column sums of dy.
+LinearGrads linear_backward(const Tensor& dy, const Tensor& x, const Tensor& w, bool need_dx, bool need_dw,
+                            bool need_db);
+
+}  // namespace ironnet::ops
