@@ -280,3 +280,13 @@ def test_digits():
     assert not np.array_equal(other[1][1][:50], y_test[:50])
     with pytest.raises(ValueError, match="test_fraction"):
         digits.load_data(test_fraction=1.0)
+
+
+def test_import_pulls_in_neither_torch_nor_sklearn():
+    import subprocess
+    import sys
+
+    code = ("import sys, ironnet; ironnet.datasets.fashion_mnist; ironnet.metrics.accuracy_score; "
+            "print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

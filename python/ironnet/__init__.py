@@ -1,6 +1,6 @@
 """ironnet: deep learning on hand-written C++ (OpenMP + SIMD) and CUDA kernels."""
 from . import _C
-from . import autograd, cuda, ops
+from . import autograd, cuda, datasets, metrics, ops
 from .autograd import no_grad
 from .config import (
     config,
@@ -27,6 +27,8 @@ __all__ = [
     "int32",
     "int64",
     "ops",
+    "datasets",
+    "metrics",
     "autograd",
     "no_grad",
     "cuda",
