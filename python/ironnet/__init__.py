@@ -1,6 +1,6 @@
 """ironnet: deep learning on hand-written C++ (OpenMP + SIMD) and CUDA kernels."""
 from . import _C
-from . import autograd, cuda, ops, optimizers
+from . import autograd, cuda, datasets, metrics, ops, optimizers
 from .autograd import no_grad
 from .config import (
     config,
@@ -28,6 +28,8 @@ __all__ = [
     "int64",
     "ops",
     "optimizers",
+    "datasets",
+    "metrics",
     "autograd",
     "no_grad",
     "cuda",

@@ -1,0 +1,10 @@
+"""Datasets with Keras's ``load_data()`` shape: ``(x_train, y_train), (x_test, y_test)``.
+
+- ``fashion_mnist``, ``mnist``: IDX files found locally (see ``_files`` for the search order).
+- ``digits``: scikit-learn's 8x8 digits (optional extra ``ironnet[datasets]``).
+"""
+from . import digits, fashion_mnist, mnist
+from ._files import download
+from ._idx import read_idx, write_idx
+
+__all__ = ["digits", "download", "fashion_mnist", "mnist", "read_idx", "write_idx"]
