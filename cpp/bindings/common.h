@@ -24,5 +24,6 @@ void bind_runtime(py::module_& m);
 void bind_gemm(py::module_& m);
 void bind_elementwise(py::module_& m);
 void bind_optimizers(py::module_& m);
+void bind_dropout(py::module_& m);
 
 }  // namespace ironnet::bindings
