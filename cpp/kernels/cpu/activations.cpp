@@ -1,0 +1,222 @@
+// Activation kernels. Pointwise ones are one loop each under `omp parallel for simd`; the softmax
+// family works row by row (max, exp and sum, scale), rows split over threads. Transcendentals go
+// through the float overloads of <cmath> (accurate to about an ulp), so the loops vectorize only
+// where the compiler has a vector version of the function; correctness comes first.
+#include "ironnet/activations.h"
+
+#include <omp.h>
+
+#include <cmath>
+
+#include "ironnet/parallel.h"
+
+namespace ironnet::cpu {
+namespace {
+// exp/erf cost ~10-20 ns per element, several times a memory-bound loop: a second thread pays for
+// its wake-up sooner than in elementwise.cpp (1 << 16 there).
+constexpr int64_t kMinElementsPerThread = 1 << 14;
+
+int threads_for(int64_t work, int requested) {
+  int threads = requested > 0 ? requested : get_num_threads();
+  if (omp_in_parallel()) return 1;
+  while (threads > 1 && work / threads < kMinElementsPerThread) --threads;
+  return threads;
+}
+
+constexpr float kInvSqrt2 = 0.70710678118654752440f;
+constexpr float kInvSqrt2Pi = 0.39894228040143267794f;  // 1 / sqrt(2 pi)
+constexpr float kSqrt2OverPi = 0.79788456080286535588f;
+constexpr float kGeluCubic = 0.044715f;
+
+// sigmoid(v) and sigmoid(-v) = 1 - sigmoid(v), both without overflow or cancellation.
+inline void sigmoid_pair(float v, float& s_pos, float& s_neg) {
+  const float e = std::exp(-std::fabs(v));  // in (0, 1]
+  const float s = 1.0f / (1.0f + e);
+  const float small = e * s;  // sigmoid(-|v|)
+  s_pos = v >= 0.0f ? s : small;
+  s_neg = v >= 0.0f ? small : s;
+}
+}  // namespace
+
+// --- relu / leaky_relu ------------------------------------------------------------------------
+
+void relu_forward(int64_t n, const float* x, float* y, int num_threads) {
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void relu_backward(int64_t n, const float* x, const float* dy, float* dx, int num_threads) {
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void leaky_relu_forward(int64_t n, float slope, const float* x, float* y, int num_threads) {
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
+}
+
+void leaky_relu_backward(int64_t n, float slope, const float* x, const float* dy, float* dx, int num_threads) {
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i];
+}
+
+// --- elu -----------------------------------------------------------------------------------------
+
+void elu_forward(int64_t n, float alpha, const float* x, float* y, int num_threads) {
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : alpha * std::expm1(x[i]);
+}
+
+void elu_backward(int64_t n, float alpha, const float* x, const float* dy, float* dx, int num_threads) {
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : alpha * std::exp(x[i]) * dy[i];
+}
+
+// --- gelu ----------------------------------------------------------------------------------------
+
+void gelu_forward(int64_t n, bool approximate, const float* x, float* y, int num_threads) {
+  const int threads = threads_for(n, num_threads);
+  if (approximate) {
+#pragma omp parallel for simd num_threads(threads) schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x[i];
+      const float u2 = 2.0f * kSqrt2OverPi * (v + kGeluCubic * v * v * v);
+      float s, s_neg;
+      sigmoid_pair(u2, s, s_neg);
+      y[i] = v * s;
+    }
+  } else {
+#pragma omp parallel for simd num_threads(threads) schedule(static)
+    for (int64_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * std::erfc(-x[i] * kInvSqrt2);
+  }
+}
+
+void gelu_backward(int64_t n, bool approximate, const float* x, const float* dy, float* dx, int num_threads) {
+  const int threads = threads_for(n, num_threads);
+  if (approximate) {
+    // d/dx [x s(2u)] = s(2u) + x s(2u) s(-2u) 2u'(x),  u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+#pragma omp parallel for simd num_threads(threads) schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x[i];
+      const float u2 = 2.0f * kSqrt2OverPi * (v + kGeluCubic * v * v * v);
+      const float du2 = 2.0f * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * v * v);
+      float s, s_neg;
+      sigmoid_pair(u2, s, s_neg);
+      dx[i] = dy[i] * (s + v * (s * s_neg) * du2);
+    }
+  } else {
+    // d/dx [x Phi(x)] = Phi(x) + x phi(x).
+#pragma omp parallel for simd num_threads(threads) schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x[i];
+      const float cdf = 0.5f * std::erfc(-v * kInvSqrt2);
+      const float pdf = kInvSqrt2Pi * std::exp(-0.5f * v * v);
+      dx[i] = dy[i] * (cdf + v * pdf);
+    }
+  }
+}
+
+// --- sigmoid / tanh ------------------------------------------------------------------------------
+
+void sigmoid_forward(int64_t n, const float* x, float* y, int num_threads) {
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    float s, s_neg;
+    sigmoid_pair(x[i], s, s_neg);
+    y[i] = s;
+  }
+}
+
+void sigmoid_backward(int64_t n, const float* y, const float* dy, float* dx, int num_threads) {
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+  for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+}
+
+void tanh_forward(int64_t n, const float* x, float* y, int num_threads) {
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+}
+
+void tanh_backward(int64_t n, const float* y, const float* dy, float* dx, int num_threads) {
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+  for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+// --- softmax / log_softmax over the last axis ---------------------------------------------------
+// Row sums accumulate in double: a float sum of 1000+ terms loses the 1e-5 relative accuracy.
+
+namespace {
+inline float row_max(int64_t cols, const float* x) {
+  float m = -INFINITY;
+#pragma omp simd reduction(max : m)
+  for (int64_t j = 0; j < cols; ++j) m = x[j] > m ? x[j] : m;
+  return m;
+}
+}  // namespace
+
+void softmax_forward(int64_t rows, int64_t cols, const float* x, float* y, int num_threads) {
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    const float m = row_max(cols, xr);
+    double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; ++j) {
+      yr[j] = std::exp(xr[j] - m);
+      sum += yr[j];
+    }
+    const float inv = static_cast<float>(1.0 / sum);
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j) yr[j] *= inv;
+  }
+}
+
+void softmax_backward(int64_t rows, int64_t cols, const float* y, const float* dy, float* dx, int num_threads) {
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* yr = y + r * cols;
+    const float* gr = dy + r * cols;
+    float* dr = dx + r * cols;
+    double dot = 0.0;
+#pragma omp simd reduction(+ : dot)
+    for (int64_t j = 0; j < cols; ++j) dot += static_cast<double>(gr[j]) * yr[j];
+    const float d = static_cast<float>(dot);
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j) dr[j] = yr[j] * (gr[j] - d);
+  }
+}
+
+void log_softmax_forward(int64_t rows, int64_t cols, const float* x, float* y, int num_threads) {
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    const float m = row_max(cols, xr);
+    double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; ++j) sum += std::exp(xr[j] - m);
+    // (x - m) - lse, not x - (m + lse): for |m| >> lse the latter rounds lse to m's ulp.
+    const float lse = static_cast<float>(std::log(sum));
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - m) - lse;
+  }
+}
+
+void log_softmax_backward(int64_t rows, int64_t cols, const float* y, const float* dy, float* dx,
+                          int num_threads) {
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* yr = y + r * cols;
+    const float* gr = dy + r * cols;
+    float* dr = dx + r * cols;
+    double total = 0.0;
+#pragma omp simd reduction(+ : total)
+    for (int64_t j = 0; j < cols; ++j) total += gr[j];
+    const float t = static_cast<float>(total);
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j) dr[j] = gr[j] - std::exp(yr[j]) * t;
+  }
+}
+
+}  // namespace ironnet::cpu
