@@ -196,3 +196,17 @@ def test_cuda_is_refused_clearly(name):
     op_name = name.split("_0")[0].replace("gelu_tanh", "gelu")
     with pytest.raises(ValueError, match=rf"^{op_name}: not implemented on cuda yet \(CPU only until the CUDA backend"):
         CASES[name][0](x)
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if n not in ROWWISE])
+def test_dense_sweep_of_the_whole_range(rng, num_threads, name):
+    """Every float32 regime of the exp/erfc/tanh paths: underflow, the -87 flush, near 0, saturation."""
+    x = np.concatenate([np.linspace(-110.0, 40.0, 150001), np.linspace(-1e-3, 1e-3, 2001)]).astype(np.float32)
+    check(name, x, rand(rng, x.shape, 1.0))
+
+
+@pytest.mark.parametrize("name", sorted(ROWWISE))
+def test_softmax_rows_spanning_the_exp_range(rng, num_threads, name):
+    # Row spreads from 0 to 120 reach exp arguments below -87, where the native exp flushes to 0.
+    x = (rng.uniform(0.0, 1.0, (64, 997)) * np.linspace(0.0, 120.0, 64)[:, None]).astype(np.float32)
+    check(name, x, rand(rng, x.shape, 1.0))

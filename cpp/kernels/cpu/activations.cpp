@@ -1,7 +1,7 @@
 // Activation kernels. Pointwise ones are one loop each under `omp parallel for simd`; the softmax
-// family works row by row (max, exp and sum, scale), rows split over threads. Transcendentals go
-// through the float overloads of <cmath> (accurate to about an ulp), so the loops vectorize only
-// where the compiler has a vector version of the function; correctness comes first.
+// family works row by row (max, exp and sum, scale), rows split over threads. Every exp here has a
+// non-positive argument and goes through exp_nonpositive (vec_math.h), which vectorizes; erfc,
+// expm1 and tanh are libm's float versions (about an ulp, but scalar calls).
 #include "ironnet/activations.h"
 
 #include <omp.h>
@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "ironnet/parallel.h"
+#include "kernels/cpu/vec_math.h"
 
 namespace ironnet::cpu {
 namespace {
@@ -30,7 +31,7 @@ constexpr float kGeluCubic = 0.044715f;
 
 // sigmoid(v) and sigmoid(-v) = 1 - sigmoid(v), both without overflow or cancellation.
 inline void sigmoid_pair(float v, float& s_pos, float& s_neg) {
-  const float e = std::exp(-std::fabs(v));  // in (0, 1]
+  const float e = exp_nonpositive(-std::fabs(v));  // in (0, 1]
   const float s = 1.0f / (1.0f + e);
   const float small = e * s;  // sigmoid(-|v|)
   s_pos = v >= 0.0f ? s : small;
@@ -69,7 +70,7 @@ void elu_forward(int64_t n, float alpha, const float* x, float* y, int num_threa
 
 void elu_backward(int64_t n, float alpha, const float* x, const float* dy, float* dx, int num_threads) {
 #pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
-  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : alpha * std::exp(x[i]) * dy[i];
+  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : alpha * exp_nonpositive(x[i] < 0.0f ? x[i] : 0.0f) * dy[i];
 }
 
 // --- gelu ----------------------------------------------------------------------------------------
@@ -110,7 +111,7 @@ void gelu_backward(int64_t n, bool approximate, const float* x, const float* dy,
     for (int64_t i = 0; i < n; ++i) {
       const float v = x[i];
       const float cdf = 0.5f * std::erfc(-v * kInvSqrt2);
-      const float pdf = kInvSqrt2Pi * std::exp(-0.5f * v * v);
+      const float pdf = kInvSqrt2Pi * exp_nonpositive(-0.5f * v * v);
       dx[i] = dy[i] * (cdf + v * pdf);
     }
   }
@@ -163,7 +164,7 @@ void softmax_forward(int64_t rows, int64_t cols, const float* x, float* y, int n
     double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
     for (int64_t j = 0; j < cols; ++j) {
-      yr[j] = std::exp(xr[j] - m);
+      yr[j] = exp_nonpositive(xr[j] - m);
       sum += yr[j];
     }
     const float inv = static_cast<float>(1.0 / sum);
@@ -195,7 +196,7 @@ void log_softmax_forward(int64_t rows, int64_t cols, const float* x, float* y, i
     const float m = row_max(cols, xr);
     double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < cols; ++j) sum += std::exp(xr[j] - m);
+    for (int64_t j = 0; j < cols; ++j) sum += exp_nonpositive(xr[j] - m);
     // (x - m) - lse, not x - (m + lse): for |m| >> lse the latter rounds lse to m's ulp.
     const float lse = static_cast<float>(std::log(sum));
 #pragma omp simd
@@ -215,7 +216,7 @@ void log_softmax_backward(int64_t rows, int64_t cols, const float* y, const floa
     for (int64_t j = 0; j < cols; ++j) total += gr[j];
     const float t = static_cast<float>(total);
 #pragma omp simd
-    for (int64_t j = 0; j < cols; ++j) dr[j] = gr[j] - std::exp(yr[j]) * t;
+    for (int64_t j = 0; j < cols; ++j) dr[j] = gr[j] - exp_nonpositive(yr[j]) * t;
   }
 }
 
