@@ -1,7 +1,7 @@
 // Activation kernels. Pointwise ones are one loop each under `omp parallel for simd`; the softmax
 // family works row by row (max, exp and sum, scale), rows split over threads. Every exp here has a
-// non-positive argument and goes through exp_nonpositive (vec_math.h), which vectorizes; erfc,
-// expm1 and tanh are libm's float versions (about an ulp, but scalar calls).
+// non-positive argument and goes through exp_nonpositive / expm1_nonpositive (vec_math.h), which
+// vectorize; erfc and tanh are libm's float versions (about an ulp, but scalar calls).
 #include "ironnet/activations.h"
 
 #include <omp.h>
@@ -48,7 +48,10 @@ void relu_forward(int64_t n, const float* x, float* y, int num_threads) {
 
 void relu_backward(int64_t n, const float* x, const float* dy, float* dx, int num_threads) {
 #pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
-  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = dy[i];  // loaded whatever the sign: a load under the condition stays a branch
+    dx[i] = x[i] > 0.0f ? g : 0.0f;
+  }
 }
 
 void leaky_relu_forward(int64_t n, float slope, const float* x, float* y, int num_threads) {
@@ -65,7 +68,7 @@ void leaky_relu_backward(int64_t n, float slope, const float* x, const float* dy
 
 void elu_forward(int64_t n, float alpha, const float* x, float* y, int num_threads) {
 #pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : alpha * std::expm1(x[i]);
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : alpha * expm1_nonpositive(x[i] < 0.0f ? x[i] : 0.0f);
 }
 
 void elu_backward(int64_t n, float alpha, const float* x, const float* dy, float* dx, int num_threads) {

@@ -39,4 +39,22 @@ inline float exp_nonpositive(float x) {
   return x < kMin ? 0.0f : p * scale;
 }
 
+// exp(x) - 1 for x <= 0 without the cancellation of exp(x) - 1 near 0: below -0.5 the subtraction
+// loses at most a bit (exp(-0.5) = 0.61); from -0.5 to 0 a Taylor series to x^9 (truncation under
+// 3e-10 relative to the result there).
+inline float expm1_nonpositive(float x) {
+  float p = 1.0f / 362880.0f;
+  p = p * x + 1.0f / 40320.0f;
+  p = p * x + 1.0f / 5040.0f;
+  p = p * x + 1.0f / 720.0f;
+  p = p * x + 1.0f / 120.0f;
+  p = p * x + 1.0f / 24.0f;
+  p = p * x + 1.0f / 6.0f;
+  p = p * x + 0.5f;
+  p = p * x + 1.0f;
+  const float series = p * x;
+  const float shifted = exp_nonpositive(x) - 1.0f;
+  return x < -0.5f ? shifted : series;
+}
+
 }  // namespace ironnet::cpu
