@@ -210,3 +210,19 @@ def test_softmax_rows_spanning_the_exp_range(rng, num_threads, name):
     # Row spreads from 0 to 120 reach exp arguments below -87, where the native exp flushes to 0.
     x = (rng.uniform(0.0, 1.0, (64, 997)) * np.linspace(0.0, 120.0, 64)[:, None]).astype(np.float32)
     check(name, x, rand(rng, x.shape, 1.0))
+
+
+@pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "sigmoid", "elu"])
+def test_small_values_keep_their_relative_accuracy(rng, name):
+    """Tails that a naive formula cancels to 0 (1 + erf, 1 + tanh, exp - 1): relative error, no atol."""
+    lo = {"gelu": -12.5, "gelu_tanh": -9.0, "sigmoid": -85.0, "elu": -1e-3}[name]
+    x = np.linspace(lo, -1e-6 if name == "elu" else -1.0, 5001).astype(np.float32)
+    op, fwd, vjp = CASES[name]
+    x64 = x.astype(np.float64)
+    # gelu_tanh: the float rounding of its exp argument 2u(x) (up to ~70 here) alone is ~4e-6 relative.
+    rtol = 1e-5 if name == "gelu_tanh" else 2e-6
+    np.testing.assert_allclose(op(ironnet.tensor(x)).numpy(), fwd(x64), rtol=rtol, atol=0)
+    if name != "sigmoid":  # sigmoid's gradient comes from its output: y (1 - y) keeps y's accuracy
+        t = ironnet.tensor(x, requires_grad=True)
+        op(t).backward(ironnet.tensor(np.ones_like(x)))
+        np.testing.assert_allclose(t.grad.numpy(), vjp(x64, np.ones_like(x64)), rtol=rtol, atol=0)

@@ -19,7 +19,7 @@ void leaky_relu_backward(int64_t n, float slope, const float* x, const float* dy
 void elu_forward(int64_t n, float alpha, const float* x, float* y, int num_threads = 0);
 void elu_backward(int64_t n, float alpha, const float* x, const float* dy, float* dx, int num_threads = 0);
 
-// Exact: y = x * Phi(x), Phi the normal CDF (through erfc, so no cancellation for x << 0).
+// Exact: y = x * Phi(x), Phi the normal CDF (computed from erfc for x < 0: no cancellation there).
 // approximate: y = x * sigmoid(2u), u = sqrt(2/pi) * (x + 0.044715 x^3), the same as
 // 0.5 x (1 + tanh(u)) without its cancellation. Backward from the input x.
 void gelu_forward(int64_t n, bool approximate, const float* x, float* y, int num_threads = 0);

@@ -1,7 +1,7 @@
 // Activation kernels. Pointwise ones are one loop each under `omp parallel for simd`; the softmax
 // family works row by row (max, exp and sum, scale), rows split over threads. Every exp here has a
-// non-positive argument and goes through exp_nonpositive / expm1_nonpositive (vec_math.h), which
-// vectorize; erfc and tanh are libm's float versions (about an ulp, but scalar calls).
+// non-positive argument and goes through exp_nonpositive / expm1_nonpositive, and GELU's normal CDF
+// through normal_cdf_pdf (vec_math.h), which vectorize; tanh is libm's (about an ulp, but scalar).
 #include "ironnet/activations.h"
 
 #include <omp.h>
@@ -24,8 +24,6 @@ int threads_for(int64_t work, int requested) {
   return threads;
 }
 
-constexpr float kInvSqrt2 = 0.70710678118654752440f;
-constexpr float kInvSqrt2Pi = 0.39894228040143267794f;  // 1 / sqrt(2 pi)
 constexpr float kSqrt2OverPi = 0.79788456080286535588f;
 constexpr float kGeluCubic = 0.044715f;
 
@@ -91,7 +89,11 @@ void gelu_forward(int64_t n, bool approximate, const float* x, float* y, int num
     }
   } else {
 #pragma omp parallel for simd num_threads(threads) schedule(static)
-    for (int64_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * std::erfc(-x[i] * kInvSqrt2);
+    for (int64_t i = 0; i < n; ++i) {
+      float cdf, pdf;
+      normal_cdf_pdf(x[i], cdf, pdf);
+      y[i] = x[i] * cdf;
+    }
   }
 }
 
@@ -113,8 +115,8 @@ void gelu_backward(int64_t n, bool approximate, const float* x, const float* dy,
 #pragma omp parallel for simd num_threads(threads) schedule(static)
     for (int64_t i = 0; i < n; ++i) {
       const float v = x[i];
-      const float cdf = 0.5f * std::erfc(-v * kInvSqrt2);
-      const float pdf = kInvSqrt2Pi * exp_nonpositive(-0.5f * v * v);
+      float cdf, pdf;
+      normal_cdf_pdf(v, cdf, pdf);
       dx[i] = dy[i] * (cdf + v * pdf);
     }
   }
