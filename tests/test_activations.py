@@ -212,11 +212,11 @@ def test_softmax_rows_spanning_the_exp_range(rng, num_threads, name):
     check(name, x, rand(rng, x.shape, 1.0))
 
 
-@pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "sigmoid", "elu"])
+@pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "sigmoid", "elu", "tanh"])
 def test_small_values_keep_their_relative_accuracy(rng, name):
-    """Tails that a naive formula cancels to 0 (1 + erf, 1 + tanh, exp - 1): relative error, no atol."""
-    lo = {"gelu": -12.5, "gelu_tanh": -9.0, "sigmoid": -85.0, "elu": -1e-3}[name]
-    x = np.linspace(lo, -1e-6 if name == "elu" else -1.0, 5001).astype(np.float32)
+    """Values a naive formula cancels (1 + erf, 1 + tanh, exp - 1, tanh via exp): relative error, no atol."""
+    lo = {"gelu": -12.5, "gelu_tanh": -9.0, "sigmoid": -85.0, "elu": -1e-3, "tanh": -1e-3}[name]
+    x = np.linspace(lo, -1e-6 if name in ("elu", "tanh") else -1.0, 5001).astype(np.float32)
     op, fwd, vjp = CASES[name]
     x64 = x.astype(np.float64)
     # gelu_tanh: the float rounding of its exp argument 2u(x) (up to ~70 here) alone is ~4e-6 relative.

@@ -1,7 +1,7 @@
 // Activation kernels. Pointwise ones are one loop each under `omp parallel for simd`; the softmax
 // family works row by row (max, exp and sum, scale), rows split over threads. Every exp here has a
-// non-positive argument and goes through exp_nonpositive / expm1_nonpositive, and GELU's normal CDF
-// through normal_cdf_pdf (vec_math.h), which vectorize; tanh is libm's (about an ulp, but scalar).
+// non-positive argument and goes through exp_nonpositive / expm1_nonpositive (tanh too), and GELU's
+// normal CDF through normal_cdf_pdf (vec_math.h): plain arithmetic that vectorizes.
 #include "ironnet/activations.h"
 
 #include <omp.h>
@@ -140,7 +140,13 @@ void sigmoid_backward(int64_t n, const float* y, const float* dy, float* dx, int
 
 void tanh_forward(int64_t n, const float* x, float* y, int num_threads) {
 #pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
-  for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+  // tanh|x| = -m / (2 + m), m = expm1(-2|x|): no cancellation near 0 (m ~ -2|x| there), 1 for large |x|.
+  for (int64_t i = 0; i < n; ++i) {
+    const float a = x[i] < 0.0f ? -x[i] : x[i];
+    const float m = expm1_nonpositive(-2.0f * a);
+    const float t = -m / (2.0f + m);
+    y[i] = x[i] < 0.0f ? -t : t;
+  }
 }
 
 void tanh_backward(int64_t n, const float* y, const float* dy, float* dx, int num_threads) {
