@@ -89,8 +89,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                           f"{ti / tt:.2f}" + ("" if cmp.clean else " *")])
     headers = ["op", "pass", "ironnet ms", "torch ms", "ironnet GB/s", "time ratio (ironnet/torch)"]
     command = "python bench/bench_activations.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    info = (f"- {harness.cpu_model()}; ironnet CPU ISA {_C.get_cpu_isa()} (activations: portable code, "
-            f"SSE2 vectors); torch {torch.__version__}\n- shape {rows}x{cols}, {args.threads} thread(s); "
+    info = (f"- {harness.cpu_model()}; ironnet CPU ISA {_C.get_cpu_isa()} (the activation kernels have "
+            f"a build per ISA); torch {torch.__version__}\n- shape {rows}x{cols}, {args.threads} thread(s); "
             "`*` marks a result other processes disturbed")
     print(harness.format_table(headers, table))
     print(info)

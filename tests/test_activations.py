@@ -1,5 +1,6 @@
 """Activations (ironnet.ops.relu ... log_softmax): native float32 forward and backward against the
-float64 references in tests/reference/activations_ref.py, themselves checked by finite differences."""
+float64 references in tests/reference/activations_ref.py, themselves checked by finite differences.
+Numerical tests run on every CPU ISA path (cpu_isa fixture): each has its own build of the kernels."""
 import functools
 
 import numpy as np
@@ -81,7 +82,7 @@ def test_reference_matches_finite_differences(rng, name, variant):
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("name", list(CASES))
-def test_forward_and_gradient(rng, num_threads, name, shape):
+def test_forward_and_gradient(rng, cpu_isa, num_threads, name, shape):
     check(name, rand(rng, shape), rand(rng, shape, 1.0))
 
 
@@ -89,7 +90,7 @@ EXTREMES = np.array([-1e4, -100.0, -50.0, -20.0, -1e-4, 0.0, 1e-4, 20.0, 50.0, 1
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_extreme_inputs_stay_finite(rng, name):
+def test_extreme_inputs_stay_finite(rng, cpu_isa, name):
     if name in ROWWISE:  # rows with a huge spread, and rows that are all huge
         x = np.stack([EXTREMES, np.full_like(EXTREMES, 1e4), np.full_like(EXTREMES, -1e4), rng.permutation(EXTREMES)])
     else:
@@ -199,21 +200,21 @@ def test_cuda_is_refused_clearly(name):
 
 
 @pytest.mark.parametrize("name", [n for n in CASES if n not in ROWWISE])
-def test_dense_sweep_of_the_whole_range(rng, num_threads, name):
+def test_dense_sweep_of_the_whole_range(rng, cpu_isa, num_threads, name):
     """Every float32 regime of the exp/erfc/tanh paths: underflow, the -87 flush, near 0, saturation."""
     x = np.concatenate([np.linspace(-110.0, 40.0, 150001), np.linspace(-1e-3, 1e-3, 2001)]).astype(np.float32)
     check(name, x, rand(rng, x.shape, 1.0))
 
 
 @pytest.mark.parametrize("name", sorted(ROWWISE))
-def test_softmax_rows_spanning_the_exp_range(rng, num_threads, name):
+def test_softmax_rows_spanning_the_exp_range(rng, cpu_isa, num_threads, name):
     # Row spreads from 0 to 120 reach exp arguments below -87, where the native exp flushes to 0.
     x = (rng.uniform(0.0, 1.0, (64, 997)) * np.linspace(0.0, 120.0, 64)[:, None]).astype(np.float32)
     check(name, x, rand(rng, x.shape, 1.0))
 
 
 @pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "sigmoid", "elu", "tanh"])
-def test_small_values_keep_their_relative_accuracy(rng, name):
+def test_small_values_keep_their_relative_accuracy(rng, cpu_isa, name):
     """Values a naive formula cancels (1 + erf, 1 + tanh, exp - 1, tanh via exp): relative error, no atol."""
     lo = {"gelu": -12.5, "gelu_tanh": -9.0, "sigmoid": -85.0, "elu": -1e-3, "tanh": -1e-3}[name]
     x = np.linspace(lo, -1e-6 if name in ("elu", "tanh") else -1.0, 5001).astype(np.float32)

@@ -5,6 +5,9 @@
 #include <cstring>
 
 namespace ironnet::cpu {
+// Unnamed: every ISA's translation unit gets its own copy, compiled with its own flags (an inline
+// function with external linkage would let the linker keep one, maybe AVX-512 code on an AVX2 CPU).
+namespace {
 
 // exp(x) for x <= 0 (every exp an activation needs: of -|x|, x - rowmax, -x^2/2, a log-probability).
 // Range reduction x = n ln2 + r, |r| <= ln2/2, with ln2 split in two (Cody-Waite) so r is exact to
@@ -116,4 +119,5 @@ inline void normal_cdf_pdf(float x, float& cdf, float& pdf) {
   pdf = kInvSqrt2Pi * gauss;
 }
 
+}  // namespace
 }  // namespace ironnet::cpu
