@@ -23,5 +23,6 @@ void bind_dlpack(py::module_& m);
 void bind_runtime(py::module_& m);
 void bind_gemm(py::module_& m);
 void bind_elementwise(py::module_& m);
+void bind_losses(py::module_& m);
 
 }  // namespace ironnet::bindings

@@ -56,4 +56,5 @@ PYBIND11_MODULE(_C, m) {
   bindings::bind_runtime(m);
   bindings::bind_gemm(m);
   bindings::bind_elementwise(m);
+  bindings::bind_losses(m);
 }

@@ -1,0 +1,262 @@
+// Fused loss kernels: one pass (elementwise losses) or one row at a time (categorical ones) computes
+// the loss and, in the backward, d(loss)/d(pred) directly, with no intermediate tensors. Sums are in
+// double; per-element math is in double too (logs of clipped probabilities lose digits in float).
+#include "ironnet/losses.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "ironnet/parallel.h"
+
+namespace ironnet::cpu {
+namespace {
+// Losses do a log or exp per element, so a second thread pays off sooner than for axpy (~64 KiB).
+constexpr int64_t kMinElementsPerThread = 1 << 14;
+
+int threads_for(int64_t n, int requested) {
+  int threads = requested > 0 ? requested : get_num_threads();
+  if (omp_in_parallel()) return 1;
+  while (threads > 1 && n / threads < kMinElementsPerThread) --threads;
+  return threads;
+}
+
+// Keras clips probabilities in float32: these are the bounds it really uses.
+constexpr double kLo = static_cast<double>(kLossEpsilon);
+constexpr double kHi = static_cast<double>(1.0f - kLossEpsilon);
+
+inline double clip_prob(double p) { return std::min(std::max(p, kLo), kHi); }
+inline double sign(double d) { return static_cast<double>((d > 0) - (d < 0)); }  // 0 at 0, like tf.sign
+
+// Stable sigmoid: never exponentiates a positive number.
+inline double sigmoid(double x) {
+  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1.0 + e);
+}
+
+template <ElementwiseLoss K>
+inline double pointwise_loss(double t, double p, double delta) {
+  const double d = p - t;
+  if constexpr (K == ElementwiseLoss::MeanSquaredError) return d * d;
+  if constexpr (K == ElementwiseLoss::MeanAbsoluteError) return std::fabs(d);
+  if constexpr (K == ElementwiseLoss::Huber) {
+    const double a = std::fabs(d);
+    return a <= delta ? 0.5 * d * d : delta * a - 0.5 * delta * delta;
+  }
+  if constexpr (K == ElementwiseLoss::BinaryCrossentropy) {
+    const double c = clip_prob(p);
+    return -(t * std::log(c) + (1.0 - t) * std::log(1.0 - c));
+  }
+  if constexpr (K == ElementwiseLoss::BinaryCrossentropyLogits)  // max(x,0) - x*t + log1p(exp(-|x|))
+    return std::max(p, 0.0) - p * t + std::log1p(std::exp(-std::fabs(p)));
+  return 0.0;
+}
+
+// d(pointwise_loss)/dp.
+template <ElementwiseLoss K>
+inline double pointwise_grad(double t, double p, double delta) {
+  const double d = p - t;
+  if constexpr (K == ElementwiseLoss::MeanSquaredError) return 2.0 * d;
+  if constexpr (K == ElementwiseLoss::MeanAbsoluteError) return sign(d);
+  if constexpr (K == ElementwiseLoss::Huber) return std::fabs(d) <= delta ? d : delta * sign(d);
+  if constexpr (K == ElementwiseLoss::BinaryCrossentropy)  // the clip passes no gradient outside its range
+    return (p < kLo || p > kHi) ? 0.0 : d / (p * (1.0 - p));
+  if constexpr (K == ElementwiseLoss::BinaryCrossentropyLogits) return sigmoid(p) - t;
+  return 0.0;
+}
+
+template <ElementwiseLoss K>
+double forward_sum(int64_t n, const float* t, const float* p, double delta, int threads) {
+  double acc = 0.0;
+#pragma omp parallel for simd num_threads(threads) schedule(static) reduction(+ : acc)
+  for (int64_t i = 0; i < n; ++i) acc += pointwise_loss<K>(t[i], p[i], delta);
+  return acc;
+}
+
+template <ElementwiseLoss K>
+void backward_write(int64_t n, const float* t, const float* p, double delta, double scale, float* g, int threads) {
+#pragma omp parallel for simd num_threads(threads) schedule(static)
+  for (int64_t i = 0; i < n; ++i) g[i] = static_cast<float>(scale * pointwise_grad<K>(t[i], p[i], delta));
+}
+
+// log(sum(exp(x))) of one row, shifted by its max so no exp overflows.
+inline double log_sum_exp(int64_t cols, const float* x) {
+  float m = x[0];
+  for (int64_t j = 1; j < cols; ++j) m = std::max(m, x[j]);
+  double s = 0.0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < cols; ++j) s += std::exp(static_cast<double>(x[j]) - m);
+  return m + std::log(s);
+}
+
+inline double row_sum(int64_t cols, const float* p) {
+  double s = 0.0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < cols; ++j) s += p[j];
+  return s;
+}
+}  // namespace
+
+double elementwise_loss_forward(ElementwiseLoss kind, int64_t n, const float* target, const float* pred, float delta,
+                                int num_threads) {
+  if (n == 0) return 0.0;
+  const int threads = threads_for(n, num_threads);
+  double sum = 0.0;
+  switch (kind) {
+    case ElementwiseLoss::MeanSquaredError:
+      sum = forward_sum<ElementwiseLoss::MeanSquaredError>(n, target, pred, delta, threads);
+      break;
+    case ElementwiseLoss::MeanAbsoluteError:
+      sum = forward_sum<ElementwiseLoss::MeanAbsoluteError>(n, target, pred, delta, threads);
+      break;
+    case ElementwiseLoss::Huber: sum = forward_sum<ElementwiseLoss::Huber>(n, target, pred, delta, threads); break;
+    case ElementwiseLoss::BinaryCrossentropy:
+      sum = forward_sum<ElementwiseLoss::BinaryCrossentropy>(n, target, pred, delta, threads);
+      break;
+    case ElementwiseLoss::BinaryCrossentropyLogits:
+      sum = forward_sum<ElementwiseLoss::BinaryCrossentropyLogits>(n, target, pred, delta, threads);
+      break;
+  }
+  return sum / static_cast<double>(n);
+}
+
+void elementwise_loss_backward(ElementwiseLoss kind, int64_t n, const float* target, const float* pred, float delta,
+                               float scale, float* grad, int num_threads) {
+  if (n == 0) return;
+  const int threads = threads_for(n, num_threads);
+  const double s = static_cast<double>(scale) / static_cast<double>(n);
+  switch (kind) {
+    case ElementwiseLoss::MeanSquaredError:
+      backward_write<ElementwiseLoss::MeanSquaredError>(n, target, pred, delta, s, grad, threads);
+      break;
+    case ElementwiseLoss::MeanAbsoluteError:
+      backward_write<ElementwiseLoss::MeanAbsoluteError>(n, target, pred, delta, s, grad, threads);
+      break;
+    case ElementwiseLoss::Huber: backward_write<ElementwiseLoss::Huber>(n, target, pred, delta, s, grad, threads); break;
+    case ElementwiseLoss::BinaryCrossentropy:
+      backward_write<ElementwiseLoss::BinaryCrossentropy>(n, target, pred, delta, s, grad, threads);
+      break;
+    case ElementwiseLoss::BinaryCrossentropyLogits:
+      backward_write<ElementwiseLoss::BinaryCrossentropyLogits>(n, target, pred, delta, s, grad, threads);
+      break;
+  }
+}
+
+// Row loss, logits: sum_j t_j (lse - x_j) = lse * sum(t) - sum(t x). Probabilities: q = p / sum(p),
+// -sum_j t_j log(clip(q_j)).
+double categorical_crossentropy_forward(int64_t rows, int64_t cols, const float* target, const float* pred,
+                                        bool from_logits, int num_threads) {
+  if (rows == 0) return 0.0;
+  double acc = 0.0;
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static) reduction(+ : acc)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = pred + r * cols;
+    const float* t = target + r * cols;
+    double row = 0.0;
+    if (from_logits) {
+      const double lse = log_sum_exp(cols, x);
+      double st = 0.0, stx = 0.0;
+#pragma omp simd reduction(+ : st, stx)
+      for (int64_t j = 0; j < cols; ++j) {
+        st += t[j];
+        stx += static_cast<double>(t[j]) * x[j];
+      }
+      row = lse * st - stx;
+    } else {
+      const double inv = 1.0 / row_sum(cols, x);
+      for (int64_t j = 0; j < cols; ++j) row -= t[j] * std::log(clip_prob(x[j] * inv));
+    }
+    acc += row;
+  }
+  return acc / static_cast<double>(rows);
+}
+
+// Logits: d/dx_k = softmax_k * sum(t) - t_k. Probabilities: with m_j = -t_j / q_j where the clip passes
+// q_j (else 0), d/dp_k = (m_k - sum_j m_j q_j) / sum(p).
+void categorical_crossentropy_backward(int64_t rows, int64_t cols, const float* target, const float* pred,
+                                       bool from_logits, float scale, float* grad, int num_threads) {
+  if (rows == 0) return;
+  const double s = static_cast<double>(scale) / static_cast<double>(rows);
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = pred + r * cols;
+    const float* t = target + r * cols;
+    float* g = grad + r * cols;
+    if (from_logits) {
+      const double lse = log_sum_exp(cols, x);
+      const double st = row_sum(cols, t);
+#pragma omp simd
+      for (int64_t j = 0; j < cols; ++j) g[j] = static_cast<float>(s * (std::exp(x[j] - lse) * st - t[j]));
+    } else {
+      const double inv = 1.0 / row_sum(cols, x);
+      double a = 0.0;
+      for (int64_t j = 0; j < cols; ++j) {
+        const double q = x[j] * inv;
+        if (q >= kLo && q <= kHi) a -= t[j];  // m_j * q_j = -t_j
+      }
+      for (int64_t j = 0; j < cols; ++j) {
+        const double q = x[j] * inv;
+        const double m = (q >= kLo && q <= kHi) ? -t[j] / q : 0.0;
+        g[j] = static_cast<float>(s * (m - a) * inv);
+      }
+    }
+  }
+}
+
+template <class Label>
+double sparse_categorical_crossentropy_forward(int64_t rows, int64_t cols, const Label* labels, const float* pred,
+                                               bool from_logits, int num_threads) {
+  if (rows == 0) return 0.0;
+  double acc = 0.0;
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static) reduction(+ : acc)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = pred + r * cols;
+    const int64_t label = static_cast<int64_t>(labels[r]);
+    if (from_logits)
+      acc += log_sum_exp(cols, x) - x[label];
+    else
+      acc -= std::log(clip_prob(x[label] / row_sum(cols, x)));
+  }
+  return acc / static_cast<double>(rows);
+}
+
+// The categorical backward with a one-hot target.
+template <class Label>
+void sparse_categorical_crossentropy_backward(int64_t rows, int64_t cols, const Label* labels, const float* pred,
+                                              bool from_logits, float scale, float* grad, int num_threads) {
+  if (rows == 0) return;
+  const double s = static_cast<double>(scale) / static_cast<double>(rows);
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = pred + r * cols;
+    float* g = grad + r * cols;
+    const int64_t label = static_cast<int64_t>(labels[r]);
+    if (from_logits) {
+      const double lse = log_sum_exp(cols, x);
+#pragma omp simd
+      for (int64_t j = 0; j < cols; ++j) g[j] = static_cast<float>(s * std::exp(x[j] - lse));
+      g[label] = static_cast<float>(s * (std::exp(x[label] - lse) - 1.0));
+    } else {
+      const double inv = 1.0 / row_sum(cols, x);
+      const double q = x[label] * inv;
+      const bool passed = q >= kLo && q <= kHi;
+      const double a = passed ? -1.0 : 0.0;  // m_label * q_label
+#pragma omp simd
+      for (int64_t j = 0; j < cols; ++j) g[j] = static_cast<float>(-s * a * inv);
+      g[label] = static_cast<float>(s * ((passed ? -1.0 / q : 0.0) - a) * inv);
+    }
+  }
+}
+
+template double sparse_categorical_crossentropy_forward<int32_t>(int64_t, int64_t, const int32_t*, const float*, bool,
+                                                                 int);
+template double sparse_categorical_crossentropy_forward<int64_t>(int64_t, int64_t, const int64_t*, const float*, bool,
+                                                                 int);
+template void sparse_categorical_crossentropy_backward<int32_t>(int64_t, int64_t, const int32_t*, const float*, bool,
+                                                                float, float*, int);
+template void sparse_categorical_crossentropy_backward<int64_t>(int64_t, int64_t, const int64_t*, const float*, bool,
+                                                                float, float*, int);
+
+}  // namespace ironnet::cpu
