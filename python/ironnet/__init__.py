@@ -1,6 +1,6 @@
 """ironnet: deep learning on hand-written C++ (OpenMP + SIMD) and CUDA kernels."""
 from . import _C
-from . import autograd, cuda, ops
+from . import autograd, cuda, losses, ops
 from .autograd import no_grad
 from .config import (
     config,
@@ -27,6 +27,7 @@ __all__ = [
     "int32",
     "int64",
     "ops",
+    "losses",
     "autograd",
     "no_grad",
     "cuda",
