@@ -11,7 +11,7 @@ using cpu::ElementwiseLoss;
 
 void check_cpu(const char* op, const Tensor& t) {
   if (!t.device().is_cpu())
-    fail<ValueError>(op, ": not implemented on ", t.device().str(), " yet (CPU only until the CUDA backend issue)");
+    fail<ValueError>(op, ": not implemented on cuda yet (CPU only until the CUDA backend issue)");
 }
 
 void check_float(const char* op, const char* name, const Tensor& t) {
