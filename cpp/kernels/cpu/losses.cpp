@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "ironnet/parallel.h"
 
@@ -81,14 +82,56 @@ void backward_write(int64_t n, const float* t, const float* p, double delta, dou
   for (int64_t i = 0; i < n; ++i) g[i] = static_cast<float>(scale * pointwise_grad<K>(t[i], p[i], delta));
 }
 
-// log(sum(exp(x))) of one row, shifted by its max so no exp overflows.
-inline double log_sum_exp(int64_t cols, const float* x) {
+// exp(x) in float32 within ~2 ulp, written so `omp simd` loops vectorize it (libm's exp is a scalar
+// call; the clamps below vectorize only with -fno-trapping-math, set for this file in CMakeLists.txt): exp(x) = 2^k exp(r), k = round(x / ln 2), r = x - k ln 2 in [-ln2/2, ln2/2] (ln 2 split in two
+// so k ln 2 is exact), exp(r) by its degree-7 Taylor polynomial (truncation < 1e-8 on that interval),
+// 2^k built in the exponent bits. Below -87.3 (where 2^k would leave the normal range) it returns 0;
+// above 88.3 it saturates at ~2^127 (softmax only ever passes x <= 0).
+inline float fast_exp(float x) {
+  float xc = x > -87.3f ? x : -87.3f;
+  xc = xc < 88.3f ? xc : 88.3f;
+  // Round to nearest by adding and removing 1.5 * 2^23 (SSE2 has no vector floor; without -ffast-math
+  // the compiler keeps the two operations).
+  const float k = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const float r = (xc - k * 0.693145751953125f) - k * 1.42860682030941723e-6f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  const float keep = static_cast<float>(x >= -87.3f);  // a mask, not a branch: the loop stays vectorized
+  return keep * (p * scale);
+}
+
+inline float row_max(int64_t cols, const float* x) {
   float m = x[0];
-  for (int64_t j = 1; j < cols; ++j) m = std::max(m, x[j]);
+#pragma omp simd reduction(max : m)
+  for (int64_t j = 1; j < cols; ++j) m = x[j] > m ? x[j] : m;
+  return m;
+}
+
+// log(sum(exp(x))) of one row, shifted by its max so no exp overflows; the sum is in double.
+inline double log_sum_exp(int64_t cols, const float* x) {
+  const float m = row_max(cols, x);
   double s = 0.0;
 #pragma omp simd reduction(+ : s)
-  for (int64_t j = 0; j < cols; ++j) s += std::exp(static_cast<double>(x[j]) - m);
+  for (int64_t j = 0; j < cols; ++j) s += fast_exp(x[j] - m);
   return m + std::log(s);
+}
+
+// g[j] = scale * softmax(x)_j, with lse = log_sum_exp(x).
+inline void scaled_softmax(int64_t cols, const float* x, double lse, double scale, float* g) {
+  const float lse_f = static_cast<float>(lse);
+  const float lse_rest = static_cast<float>(lse - lse_f);  // lse in two floats: x - lse stays exact-ish
+  const float scale_f = static_cast<float>(scale);
+#pragma omp simd
+  for (int64_t j = 0; j < cols; ++j) g[j] = scale_f * fast_exp((x[j] - lse_f) - lse_rest);
 }
 
 inline double row_sum(int64_t cols, const float* p) {
@@ -185,10 +228,11 @@ void categorical_crossentropy_backward(int64_t rows, int64_t cols, const float* 
     const float* t = target + r * cols;
     float* g = grad + r * cols;
     if (from_logits) {
-      const double lse = log_sum_exp(cols, x);
       const double st = row_sum(cols, t);
+      scaled_softmax(cols, x, log_sum_exp(cols, x), s * st, g);
+      const float s_f = static_cast<float>(s);
 #pragma omp simd
-      for (int64_t j = 0; j < cols; ++j) g[j] = static_cast<float>(s * (std::exp(x[j] - lse) * st - t[j]));
+      for (int64_t j = 0; j < cols; ++j) g[j] -= s_f * t[j];
     } else {
       const double inv = 1.0 / row_sum(cols, x);
       double a = 0.0;
@@ -235,8 +279,7 @@ void sparse_categorical_crossentropy_backward(int64_t rows, int64_t cols, const 
     const int64_t label = static_cast<int64_t>(labels[r]);
     if (from_logits) {
       const double lse = log_sum_exp(cols, x);
-#pragma omp simd
-      for (int64_t j = 0; j < cols; ++j) g[j] = static_cast<float>(s * std::exp(x[j] - lse));
+      scaled_softmax(cols, x, lse, s, g);
       g[label] = static_cast<float>(s * (std::exp(x[label] - lse) - 1.0));
     } else {
       const double inv = 1.0 / row_sum(cols, x);
