@@ -227,6 +227,25 @@ def test_probabilities_of_zero_and_one_are_clipped(rng):
     )
 
 
+def test_nan_predictions_give_a_nan_loss(rng):
+    """A diverged model must show up as NaN, not be silently dropped by a clamp or a max."""
+    x = rng.standard_normal((3, 6)).astype(np.float32)
+    x[1, 2] = np.nan
+    t = class_logits(rng, x.shape)[0]
+    labels = labels_for(rng, x.shape)
+    cases = [
+        (losses.MeanSquaredError(), t),
+        (losses.BinaryCrossentropy(from_logits=True), t),
+        (losses.CategoricalCrossentropy(from_logits=True), t),
+        (losses.SparseCategoricalCrossentropy(from_logits=True), labels),
+    ]
+    for loss, target in cases:
+        loss_value, grad = run(loss, target, x)
+        assert np.isnan(loss_value), loss
+        assert np.isnan(grad[1, 2]), loss
+        assert np.all(np.isfinite(grad[[0, 2]])), loss  # the other rows are untouched
+
+
 # --- PyTorch as an oracle where the semantics coincide ------------------------------------------
 def torch_run(fn, y_pred, *args):
     x = torch.tensor(y_pred, dtype=torch.float64, requires_grad=True)

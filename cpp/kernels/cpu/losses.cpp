@@ -86,7 +86,7 @@ void backward_write(int64_t n, const float* t, const float* p, double delta, dou
 // call; the clamps below vectorize only with -fno-trapping-math, set for this file in CMakeLists.txt): exp(x) = 2^k exp(r), k = round(x / ln 2), r = x - k ln 2 in [-ln2/2, ln2/2] (ln 2 split in two
 // so k ln 2 is exact), exp(r) by its degree-7 Taylor polynomial (truncation < 1e-8 on that interval),
 // 2^k built in the exponent bits. Below -87.3 (where 2^k would leave the normal range) it returns 0;
-// above 88.3 it saturates at ~2^127 (softmax only ever passes x <= 0).
+// above 88.3 it saturates at ~2^127 (softmax only ever passes x <= 0); NaN stays NaN.
 inline float fast_exp(float x) {
   float xc = x > -87.3f ? x : -87.3f;
   xc = xc < 88.3f ? xc : 88.3f;
@@ -105,8 +105,8 @@ inline float fast_exp(float x) {
   const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
-  const float keep = static_cast<float>(x >= -87.3f);  // a mask, not a branch: the loop stays vectorized
-  return keep * (p * scale);
+  const float y = x >= -87.3f ? p * scale : 0.0f;
+  return x == x ? y : x;  // NaN in, NaN out (the clamps above sent it to -87.3 so k stays finite)
 }
 
 inline float row_max(int64_t cols, const float* x) {
