@@ -30,58 +30,6 @@ constexpr double kHi = static_cast<double>(1.0f - kLossEpsilon);
 inline double clip_prob(double p) { return std::min(std::max(p, kLo), kHi); }
 inline double sign(double d) { return static_cast<double>((d > 0) - (d < 0)); }  // 0 at 0, like tf.sign
 
-// Stable sigmoid: never exponentiates a positive number.
-inline double sigmoid(double x) {
-  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
-  const double e = std::exp(x);
-  return e / (1.0 + e);
-}
-
-template <ElementwiseLoss K>
-inline double pointwise_loss(double t, double p, double delta) {
-  const double d = p - t;
-  if constexpr (K == ElementwiseLoss::MeanSquaredError) return d * d;
-  if constexpr (K == ElementwiseLoss::MeanAbsoluteError) return std::fabs(d);
-  if constexpr (K == ElementwiseLoss::Huber) {
-    const double a = std::fabs(d);
-    return a <= delta ? 0.5 * d * d : delta * a - 0.5 * delta * delta;
-  }
-  if constexpr (K == ElementwiseLoss::BinaryCrossentropy) {
-    const double c = clip_prob(p);
-    return -(t * std::log(c) + (1.0 - t) * std::log(1.0 - c));
-  }
-  if constexpr (K == ElementwiseLoss::BinaryCrossentropyLogits)  // max(x,0) - x*t + log1p(exp(-|x|))
-    return std::max(p, 0.0) - p * t + std::log1p(std::exp(-std::fabs(p)));
-  return 0.0;
-}
-
-// d(pointwise_loss)/dp.
-template <ElementwiseLoss K>
-inline double pointwise_grad(double t, double p, double delta) {
-  const double d = p - t;
-  if constexpr (K == ElementwiseLoss::MeanSquaredError) return 2.0 * d;
-  if constexpr (K == ElementwiseLoss::MeanAbsoluteError) return sign(d);
-  if constexpr (K == ElementwiseLoss::Huber) return std::fabs(d) <= delta ? d : delta * sign(d);
-  if constexpr (K == ElementwiseLoss::BinaryCrossentropy)  // the clip passes no gradient outside its range
-    return (p < kLo || p > kHi) ? 0.0 : d / (p * (1.0 - p));
-  if constexpr (K == ElementwiseLoss::BinaryCrossentropyLogits) return sigmoid(p) - t;
-  return 0.0;
-}
-
-template <ElementwiseLoss K>
-double forward_sum(int64_t n, const float* t, const float* p, double delta, int threads) {
-  double acc = 0.0;
-#pragma omp parallel for simd num_threads(threads) schedule(static) reduction(+ : acc)
-  for (int64_t i = 0; i < n; ++i) acc += pointwise_loss<K>(t[i], p[i], delta);
-  return acc;
-}
-
-template <ElementwiseLoss K>
-void backward_write(int64_t n, const float* t, const float* p, double delta, double scale, float* g, int threads) {
-#pragma omp parallel for simd num_threads(threads) schedule(static)
-  for (int64_t i = 0; i < n; ++i) g[i] = static_cast<float>(scale * pointwise_grad<K>(t[i], p[i], delta));
-}
-
 // exp(x) in float32 within ~2 ulp, written so `omp simd` loops vectorize it (libm's exp is a scalar
 // call; the clamps below vectorize only with -fno-trapping-math, set for this file in CMakeLists.txt): exp(x) = 2^k exp(r), k = round(x / ln 2), r = x - k ln 2 in [-ln2/2, ln2/2] (ln 2 split in two
 // so k ln 2 is exact), exp(r) by its degree-7 Taylor polynomial (truncation < 1e-8 on that interval),
@@ -107,6 +55,102 @@ inline float fast_exp(float x) {
   std::memcpy(&scale, &bits, sizeof scale);
   const float y = x >= -87.3f ? p * scale : 0.0f;
   return x == x ? y : x;  // NaN in, NaN out (the clamps above sent it to -87.3 so k stays finite)
+}
+
+// log(x) in float32 within ~2 ulp for positive normal x, vectorizable like fast_exp:
+// x = 2^e m with m in [sqrt(1/2), sqrt(2)), log(m) = 2 atanh(s) = 2 (s + s^3/3 + ... + s^9/9),
+// s = (m - 1) / (m + 1), |s| < 0.172 (truncation < 1e-9). NaN stays NaN.
+inline float fast_log(float x) {
+  int32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  const int32_t mant_bits = (bits & 0x007fffff) | 0x3f800000;  // m in [1, 2)
+  float m;
+  std::memcpy(&m, &mant_bits, sizeof m);
+  const bool big = m > 1.41421356f;
+  m = big ? 0.5f * m : m;
+  const float e = static_cast<float>(((bits >> 23) & 0xff) - 127) + (big ? 1.0f : 0.0f);
+  const float s = (m - 1.0f) / (m + 1.0f);
+  const float s2 = s * s;
+  float poly = 2.0f / 9.0f;
+  poly = poly * s2 + 2.0f / 7.0f;
+  poly = poly * s2 + 2.0f / 5.0f;
+  poly = poly * s2 + 2.0f / 3.0f;
+  poly = poly * s2 + 2.0f;
+  const float y = e * 0.693145751953125f + (s * poly + e * 1.42860682030941723e-6f);
+  return x == x ? y : x;
+}
+
+// Keras's clip in float32, NaN passing through.
+inline float clip_prob_f(float p) {
+  const float lo = kLossEpsilon, hi = 1.0f - kLossEpsilon;
+  const float c = p < lo ? lo : p;
+  return c > hi ? hi : c;
+}
+
+// Stable sigmoid: never exponentiates a positive number.
+// In double from the float exp on: sigmoid(x) - t cancels when sigmoid(x) is near 1, and 1 + e in float
+// would already have lost the digits that survive the cancellation.
+inline double sigmoid(float x) {
+  const double e = fast_exp(-std::fabs(x));
+  const double r = 1.0 / (1.0 + e);
+  return x >= 0.0f ? r : e * r;
+}
+
+// log1p(v) for v > -1: log(u) * v / (u - 1) with u = 1 + v rounded; the ratio corrects the rounding of u
+// (u - 1 is exact), so a small v keeps its relative accuracy.
+inline float log1p_f(float v) {
+  const float u = 1.0f + v;
+  const float d = u - 1.0f;
+  return d == 0.0f ? v : fast_log(u) * (v / d);
+}
+
+// log1p(exp(-|x|)), the softplus tail.
+inline float softplus_tail(float x) { return log1p_f(fast_exp(-std::fabs(x))); }
+
+// Per-element math in double except the logs and exps, which are the float32 polynomials above.
+template <ElementwiseLoss K>
+inline double pointwise_loss(float tf, float pf, double delta) {
+  const double t = tf, p = pf, d = p - t;
+  if constexpr (K == ElementwiseLoss::MeanSquaredError) return d * d;
+  if constexpr (K == ElementwiseLoss::MeanAbsoluteError) return std::fabs(d);
+  if constexpr (K == ElementwiseLoss::Huber) {
+    const double a = std::fabs(d);
+    return a <= delta ? 0.5 * d * d : delta * a - 0.5 * delta * delta;
+  }
+  if constexpr (K == ElementwiseLoss::BinaryCrossentropy) {
+    const float c = clip_prob_f(pf);
+    return -(t * fast_log(c) + (1.0 - t) * log1p_f(-c));
+  }
+  if constexpr (K == ElementwiseLoss::BinaryCrossentropyLogits)  // max(x,0) - x*t + log1p(exp(-|x|))
+    return (p > 0.0 ? p : 0.0) - p * t + softplus_tail(pf);
+  return 0.0;
+}
+
+// d(pointwise_loss)/dp.
+template <ElementwiseLoss K>
+inline double pointwise_grad(float tf, float pf, double delta) {
+  const double t = tf, p = pf, d = p - t;
+  if constexpr (K == ElementwiseLoss::MeanSquaredError) return 2.0 * d;
+  if constexpr (K == ElementwiseLoss::MeanAbsoluteError) return sign(d);
+  if constexpr (K == ElementwiseLoss::Huber) return std::fabs(d) <= delta ? d : delta * sign(d);
+  if constexpr (K == ElementwiseLoss::BinaryCrossentropy)  // the clip passes no gradient outside its range
+    return (p < kLo || p > kHi) ? 0.0 : d / (p * (1.0 - p));
+  if constexpr (K == ElementwiseLoss::BinaryCrossentropyLogits) return sigmoid(pf) - t;
+  return 0.0;
+}
+
+template <ElementwiseLoss K>
+double forward_sum(int64_t n, const float* t, const float* p, double delta, int threads) {
+  double acc = 0.0;
+#pragma omp parallel for simd num_threads(threads) schedule(static) reduction(+ : acc)
+  for (int64_t i = 0; i < n; ++i) acc += pointwise_loss<K>(t[i], p[i], delta);
+  return acc;
+}
+
+template <ElementwiseLoss K>
+void backward_write(int64_t n, const float* t, const float* p, double delta, double scale, float* g, int threads) {
+#pragma omp parallel for simd num_threads(threads) schedule(static)
+  for (int64_t i = 0; i < n; ++i) g[i] = static_cast<float>(scale * pointwise_grad<K>(t[i], p[i], delta));
 }
 
 inline float row_max(int64_t cols, const float* x) {
@@ -209,7 +253,9 @@ double categorical_crossentropy_forward(int64_t rows, int64_t cols, const float*
       row = lse * st - stx;
     } else {
       const double inv = 1.0 / row_sum(cols, x);
-      for (int64_t j = 0; j < cols; ++j) row -= t[j] * std::log(clip_prob(x[j] * inv));
+#pragma omp simd reduction(- : row)
+      for (int64_t j = 0; j < cols; ++j)
+        row -= static_cast<double>(t[j]) * fast_log(static_cast<float>(clip_prob(x[j] * inv)));
     }
     acc += row;
   }
