@@ -251,6 +251,17 @@ def test_categorical_crossentropy_probabilities_element_by_element():
             assert_close(*run(losses.CategoricalCrossentropy(), t, p), *cce_ref(t, p))
 
 
+def test_kinks_mae_subgradient_zero_and_huber_at_delta():
+    t = np.array([[0.0, 1.0, 2.0, -1.0]], np.float32)
+    p = np.array([[0.0, 1.0, 3.0, -1.5]], np.float32)  # equal, equal, +1, -0.5
+    _, grad = run(losses.MeanAbsoluteError(), t, p)
+    np.testing.assert_array_equal(grad, np.array([[0.0, 0.0, 0.25, -0.25]], np.float32))
+    _, grad = run(losses.Huber(delta=1.0), t, p)  # |e| == delta is the quadratic side: e itself
+    np.testing.assert_allclose(grad, np.array([[0.0, 0.0, 0.25, -0.125]]), rtol=1e-7)
+    loss_value, grad = run(losses.Huber(delta=0.0), t, p)
+    assert loss_value == 0.0 and np.all(grad == 0.0)
+
+
 def test_nan_predictions_give_a_nan_loss(rng):
     """A diverged model must show up as NaN, not be silently dropped by a clamp or a max."""
     x = rng.standard_normal((3, 6)).astype(np.float32)

@@ -28,7 +28,8 @@ constexpr double kLo = static_cast<double>(kLossEpsilon);
 constexpr double kHi = static_cast<double>(1.0f - kLossEpsilon);
 
 inline double clip_prob(double p) { return std::min(std::max(p, kLo), kHi); }
-inline double sign(double d) { return static_cast<double>((d > 0) - (d < 0)); }  // 0 at 0, like tf.sign
+// 0 at 0 and NaN at NaN, like tf.sign; selects rather than int arithmetic, so loops vectorize.
+inline double sign(double d) { return d > 0.0 ? 1.0 : (d < 0.0 ? -1.0 : d); }
 
 // exp(x) in float32 within ~2 ulp, written so `omp simd` loops vectorize it (libm's exp is a scalar
 // call; the clamps below vectorize only with -fno-trapping-math, set for this file in CMakeLists.txt): exp(x) = 2^k exp(r), k = round(x / ln 2), r = x - k ln 2 in [-ln2/2, ln2/2] (ln 2 split in two
@@ -132,7 +133,7 @@ inline double pointwise_grad(float tf, float pf, double delta) {
   const double t = tf, p = pf, d = p - t;
   if constexpr (K == ElementwiseLoss::MeanSquaredError) return 2.0 * d;
   if constexpr (K == ElementwiseLoss::MeanAbsoluteError) return sign(d);
-  if constexpr (K == ElementwiseLoss::Huber) return std::fabs(d) <= delta ? d : delta * sign(d);
+  if constexpr (K == ElementwiseLoss::Huber) return d > delta ? delta : (d < -delta ? -delta : d);  // d clamped
   if constexpr (K == ElementwiseLoss::BinaryCrossentropy)  // the clip passes no gradient outside its range
     return (p < kLo || p > kHi) ? 0.0 : d / (p * (1.0 - p));
   if constexpr (K == ElementwiseLoss::BinaryCrossentropyLogits) return sigmoid(pf) - t;
