@@ -1,5 +1,6 @@
-"""Fused native losses (cpp/kernels/cpu/losses.cpp via ironnet.losses) against float64 references
-(tests/reference/losses_ref.py, themselves checked by finite differences) and against PyTorch."""
+"""Fused native losses (cpp/kernels/cpu/losses_kernels.h via ironnet.losses) against float64 references
+(tests/reference/losses_ref.py, themselves checked by finite differences) and against PyTorch.
+Tests taking `cpu_isa` run once per SIMD build of the kernels (portable, AVX2) this CPU supports."""
 import numpy as np
 import pytest
 
@@ -111,7 +112,7 @@ def test_reference_clip_stops_the_gradient():
 # --- native against the references --------------------------------------------------------------
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("name", sorted(DENSE))
-def test_dense_losses_match_reference(rng, num_threads, name, shape):
+def test_dense_losses_match_reference(rng, cpu_isa, num_threads, name, shape):
     loss, ref, make = DENSE[name]
     t, p = make(rng, shape)
     assert_close(*run(loss, t, p), *ref(t, p))
@@ -120,7 +121,7 @@ def test_dense_losses_match_reference(rng, num_threads, name, shape):
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("from_logits", [False, True])
 @pytest.mark.parametrize("label_dtype", [np.int32, np.int64])
-def test_sparse_matches_reference(rng, num_threads, shape, from_logits, label_dtype):
+def test_sparse_matches_reference(rng, cpu_isa, num_threads, shape, from_logits, label_dtype):
     p = (class_logits if from_logits else class_probabilities)(rng, shape)[1]
     labels = labels_for(rng, shape, label_dtype)
     got = run(losses.SparseCategoricalCrossentropy(from_logits=from_logits), labels, p)
@@ -189,7 +190,7 @@ def test_empty_batch_gives_zero_loss_and_an_empty_gradient():
 
 
 # --- extremes: saturated logits and probabilities of exactly 0 and 1 ---------------------------------
-def test_extreme_logits_stay_finite(rng, num_threads):
+def test_extreme_logits_stay_finite(rng, cpu_isa, num_threads):
     x = rng.choice([-100.0, 100.0], (9, 17)).astype(np.float32)
     x[:, 0] += rng.standard_normal(9).astype(np.float32)
     t_binary = rng.integers(0, 2, x.shape).astype(np.float32)
@@ -206,7 +207,7 @@ def test_extreme_logits_stay_finite(rng, num_threads):
         assert_close(got_loss, got_grad, *ref)
 
 
-def test_probabilities_of_zero_and_one_are_clipped(rng):
+def test_probabilities_of_zero_and_one_are_clipped(rng, cpu_isa):
     p = rng.choice([0.0, 1.0, 0.5], (8, 5)).astype(np.float32)
     p[:, 0] = 1.0  # no all-zero row (Keras divides by the row sum)
     t_binary = rng.integers(0, 2, p.shape).astype(np.float32)
@@ -228,7 +229,7 @@ def test_probabilities_of_zero_and_one_are_clipped(rng):
 
 
 @pytest.mark.parametrize("target", [0.0, 1.0, 0.25])
-def test_binary_crossentropy_is_accurate_element_by_element(target):
+def test_binary_crossentropy_is_accurate_element_by_element(cpu_isa, target):
     """One element at a time (a mean over many would hide a bad one), across the whole range: the
     float32 polynomial exp/log inside the kernel keep every loss and gradient within 1e-5."""
     magnitudes = np.logspace(-8, 2, 161)
@@ -243,7 +244,7 @@ def test_binary_crossentropy_is_accurate_element_by_element(target):
             np.testing.assert_allclose(got_grad, ref_grad, rtol=1e-5, atol=1e-12, err_msg=f"{v!r}")
 
 
-def test_categorical_crossentropy_probabilities_element_by_element():
+def test_categorical_crossentropy_probabilities_element_by_element(cpu_isa):
     """A row with one tiny and one large probability: each log in the fused row loop is accurate."""
     for q in np.logspace(-7, -0.01, 40):
         p = np.array([[q, 1.0 - q]], np.float32)
@@ -251,7 +252,7 @@ def test_categorical_crossentropy_probabilities_element_by_element():
             assert_close(*run(losses.CategoricalCrossentropy(), t, p), *cce_ref(t, p))
 
 
-def test_kinks_mae_subgradient_zero_and_huber_at_delta():
+def test_kinks_mae_subgradient_zero_and_huber_at_delta(cpu_isa):
     t = np.array([[0.0, 1.0, 2.0, -1.0]], np.float32)
     p = np.array([[0.0, 1.0, 3.0, -1.5]], np.float32)  # equal, equal, +1, -0.5
     _, grad = run(losses.MeanAbsoluteError(), t, p)
@@ -262,7 +263,7 @@ def test_kinks_mae_subgradient_zero_and_huber_at_delta():
     assert loss_value == 0.0 and np.all(grad == 0.0)
 
 
-def test_nan_predictions_give_a_nan_loss(rng):
+def test_nan_predictions_give_a_nan_loss(rng, cpu_isa):
     """A diverged model must show up as NaN, not be silently dropped by a clamp or a max."""
     x = rng.standard_normal((3, 6)).astype(np.float32)
     x[1, 2] = np.nan
