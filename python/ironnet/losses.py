@@ -1,4 +1,4 @@
-"""Keras-style losses over fused native kernels (cpp/kernels/cpu/losses.cpp).
+"""Keras-style losses over fused native kernels (cpp/kernels/cpu/losses_kernels.h).
 
 Each loss is one native forward (the scalar loss, summed in double) and one native backward
 (d(loss)/d(y_pred) written in one pass), recorded as a single autograd node; y_true gets no gradient.
