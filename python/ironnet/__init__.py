@@ -1,6 +1,6 @@
 """ironnet: deep learning on hand-written C++ (OpenMP + SIMD) and CUDA kernels."""
 from . import _C
-from . import autograd, cuda, datasets, metrics, ops, optimizers
+from . import autograd, cuda, datasets, losses, metrics, ops, optimizers
 from .autograd import no_grad
 from .config import (
     config,
@@ -28,6 +28,7 @@ __all__ = [
     "int64",
     "ops",
     "optimizers",
+    "losses",
     "datasets",
     "metrics",
     "autograd",
