@@ -374,3 +374,15 @@ def test_concatenate_errors():
         ops.concatenate([a, ironnet.zeros((2, 3), dtype="int64")], 0)
     with pytest.raises(TypeError, match=r"concatenate: expected a list or tuple of tensors"):
         ops.concatenate(a, 0)
+
+
+@pytest.mark.parametrize("shape,index,axis", [
+    ((300001, 3), np.s_[:, :], 0),  # bias gradient: few outputs, the summed range split over threads
+    ((7, 100001, 3), np.s_[:, ::2, :], (0, 1)),  # split ranges starting and ending inside rows
+    ((1001, 1000), np.s_[:, ::2], None),  # strided full reduction
+    ((3, 100003), np.s_[:, 1:], 1),
+])
+def test_few_outputs_from_many_elements(rng, num_threads, shape, index, axis):
+    x_np = rand(rng, shape, 0.0, 1.0)[index]
+    got = ops.sum(ironnet.from_numpy(x_np), axis).numpy()
+    np.testing.assert_allclose(got, reduce_ref("sum", x_np, axis, False), rtol=1e-6)

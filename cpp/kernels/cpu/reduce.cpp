@@ -46,30 +46,35 @@ int64_t product(int rank, const int64_t* sizes) {
   return n;
 }
 
-// acc[t] += sum over the reduced index of p[t * ks + r], for t < tile.
-void accumulate_tile(const float* p, int64_t tile, int64_t ks, int reduced_outer, const int64_t* rsizes,
-                     const int64_t* rstrides, int64_t rl, int64_t rs, double* acc) {
-  const int64_t outer_count = product(reduced_outer, rsizes);
-  Odometer odo(reduced_outer, rsizes, rstrides, 0);
+// acc[t] += sum of p[t * ks + r] over the reduced flat indices r in [begin, end), for t < tile.
+// The reduced index space is the odometer over the outer reduced dimensions times the innermost
+// one (rl elements at stride rs); a range may start and end inside a row.
+void accumulate_range(const float* p, int64_t tile, int64_t ks, int reduced_outer, const int64_t* rsizes,
+                      const int64_t* rstrides, int64_t rl, int64_t rs, int64_t begin, int64_t end, double* acc) {
+  if (begin >= end) return;
   // Sum along whichever of the two inner loops walks memory more closely.
   const bool reduce_inner = tile == 1 || (rl > 1 && rs < ks);
-  for (int64_t o = 0; o < outer_count; ++o, odo.next()) {
+  const int64_t first = begin / rl, last = (end - 1) / rl;
+  Odometer odo(reduced_outer, rsizes, rstrides, first);
+  for (int64_t o = first; o <= last; ++o, odo.next()) {
     const float* base = p + odo.offset;
+    const int64_t q0 = o == first ? begin % rl : 0;
+    const int64_t q1 = o == last ? (end - 1) % rl + 1 : rl;
     if (reduce_inner) {
       for (int64_t t = 0; t < tile; ++t) {
         const float* q = base + t * ks;
         double s = 0.0;
         if (rs == 1) {
 #pragma omp simd reduction(+ : s)
-          for (int64_t r = 0; r < rl; ++r) s += q[r];
+          for (int64_t r = q0; r < q1; ++r) s += q[r];
         } else {
 #pragma omp simd reduction(+ : s)
-          for (int64_t r = 0; r < rl; ++r) s += q[r * rs];
+          for (int64_t r = q0; r < q1; ++r) s += q[r * rs];
         }
         acc[t] += s;
       }
     } else {
-      for (int64_t r = 0; r < rl; ++r) {
+      for (int64_t r = q0; r < q1; ++r) {
         const float* q = base + r * rs;
         if (ks == 1) {
 #pragma omp simd
@@ -109,7 +114,33 @@ void reduce_sum(const float* x, int kept_rank, const int64_t* kept_sizes, const 
 
   const int64_t tiles = (t_len + kTile - 1) / kTile;
   const int64_t items = product(kept_outer, kept_sizes) * tiles;
-#pragma omp parallel num_threads(static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(items, 1))))
+  const int64_t reduced_total = product(reduced_outer, reduced_sizes) * rl;
+
+  if (items < threads) {
+    // Few outputs and much to sum (a bias gradient: (N, C) -> (C,), N large): each tile of outputs
+    // is summed by all threads over slices of the reduced range, partial sums combined in double.
+    for (int64_t item = 0; item < items; ++item) {
+      const int64_t o = item / tiles, t0 = (item % tiles) * kTile;
+      const int64_t tile = std::min(kTile, t_len - t0);
+      const Odometer kept(kept_outer, kept_sizes, kept_strides, o);
+      double total[kTile] = {};
+#pragma omp parallel num_threads(threads)
+      {
+        double acc[kTile] = {};
+        int64_t begin, end;
+        block_of(reduced_total, omp_get_thread_num(), omp_get_num_threads(), begin, end);
+        accumulate_range(x + kept.offset + t0 * ks, tile, ks, reduced_outer, reduced_sizes, reduced_strides, rl, rs,
+                         begin, end, acc);
+#pragma omp critical(ironnet_reduce_sum)
+        for (int64_t t = 0; t < tile; ++t) total[t] += acc[t];
+      }
+      float* dst = out + o * t_len + t0;
+      for (int64_t t = 0; t < tile; ++t) dst[t] = static_cast<float>(total[t] * scale);
+    }
+    return;
+  }
+
+#pragma omp parallel num_threads(threads)
   {
     int64_t begin, end;
     block_of(items, omp_get_thread_num(), omp_get_num_threads(), begin, end);
@@ -119,8 +150,8 @@ void reduce_sum(const float* x, int kept_rank, const int64_t* kept_sizes, const 
       const int64_t tile = std::min(kTile, t_len - t0);
       const Odometer kept(kept_outer, kept_sizes, kept_strides, o);
       std::fill(acc, acc + tile, 0.0);
-      accumulate_tile(x + kept.offset + t0 * ks, tile, ks, reduced_outer, reduced_sizes, reduced_strides, rl, rs,
-                      acc);
+      accumulate_range(x + kept.offset + t0 * ks, tile, ks, reduced_outer, reduced_sizes, reduced_strides, rl, rs, 0,
+                       reduced_total, acc);
       float* dst = out + o * t_len + t0;
       for (int64_t t = 0; t < tile; ++t) dst[t] = static_cast<float>(acc[t] * scale);
     }
