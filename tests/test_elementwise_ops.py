@@ -211,6 +211,12 @@ def test_reduce_forward_and_backward(rng, num_threads, kind, shape, axis, keepdi
     np.testing.assert_allclose(x.grad.numpy(), reduce_grad_ref(kind, x_np, axis, keepdims, g_np), rtol=1e-6, atol=1e-7)
 
 
+def test_reductions_accept_numpy_arrays(rng):
+    x_np = rand(rng, (3, 5))
+    np.testing.assert_allclose(ops.sum(x_np, 1).numpy(), reduce_ref("sum", x_np, 1, False), rtol=1e-6)
+    np.testing.assert_allclose(ops.mean(x_np).numpy(), reduce_ref("mean", x_np, None, False), rtol=1e-6)
+
+
 def test_mean_of_nothing_is_nan():
     assert np.isnan(ops.mean(ironnet.zeros((0, 3))).numpy())
     np.testing.assert_array_equal(ops.sum(ironnet.zeros((0, 3)), axis=0).numpy(), np.zeros(3))
@@ -334,6 +340,8 @@ def test_reduce_errors():
         ops.sum(ironnet.zeros((2,), dtype="int64"))
     with pytest.raises(TypeError, match=r"mean: axis must be None, an int or a tuple of ints"):
         ops.mean(x, 1.0)
+    with pytest.raises(TypeError, match=r"sum: x must be an ironnet Tensor, a numpy array or a number, got str"):
+        ops.sum("x")
     with pytest.raises(ValueError, match=r"sum_to_shape: cannot sum a tensor of shape \(2, 3\) to shape \(2,\)"):
         ironnet._C.sum_to_shape(x._impl, (2,))
     with pytest.raises(ValueError, match=r"sum_to_shape: cannot sum a tensor of shape \(2, 3\) to shape \(1, 2, 3\)"):
@@ -354,6 +362,8 @@ def test_reshape_errors():
         ironnet.zeros((0, 3)).reshape(0, -1)
     with pytest.raises(TypeError, match=r"reshape: shape must be a sequence of ints"):
         x.reshape(2, 3.0)
+    with pytest.raises(TypeError, match=r"reshape: x must be an ironnet Tensor, got ndarray"):
+        ops.reshape(np.zeros(3, np.float32), (3,))
 
 
 def test_concatenate_errors():

@@ -92,20 +92,22 @@ def _axes(op: str, axis: Axis) -> Optional[list]:
     raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
 
 
-def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001 (mirrors numpy.sum)
+def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001 (mirrors numpy.sum)
     """Sum of float32 x over axis (all axes when None), accumulated in double. Differentiable.
 
     x: (d0, ..., dn); out: x's shape without the summed axes (size 1 there when keepdims).
     """
     axes = _axes("sum", axis)
+    x = _operand(x, "sum", "x", "cpu")
     if not x.requires_grad:
         return Tensor(_C.sum(x._impl, axes, keepdims))
     return Sum.apply(x, axes, keepdims)
 
 
-def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean of float32 x over axis (all axes when None); NaN over zero elements. Differentiable."""
     axes = _axes("mean", axis)
+    x = _operand(x, "mean", "x", "cpu")
     if not x.requires_grad:
         return Tensor(_C.mean(x._impl, axes, keepdims))
     return Mean.apply(x, axes, keepdims)

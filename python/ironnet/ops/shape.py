@@ -43,6 +43,8 @@ def _shape_arg(shape: Any) -> list:
 def reshape(x: Tensor, shape: Any) -> Tensor:
     """x's elements in row-major order with `shape` (one entry may be -1): a view when x is
     contiguous, else a copy. Differentiable: the gradient is reshaped back."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"reshape: x must be an ironnet Tensor, got {type(x).__name__}")
     dims = _shape_arg(shape)
     if not x.requires_grad:
         return Tensor(x._impl.reshape(dims))
