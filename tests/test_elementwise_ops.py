@@ -162,6 +162,10 @@ def test_same_tensor_on_both_sides(rng):
     x64 = x_np.astype(np.float64)
     expected = 2 * x64 + (1 - x64 ** 2) / (x64 ** 2 + 1) ** 2
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5, atol=1e-6)
+    y = leaf(x_np)
+    h = y - 1.0
+    (h + h - y).mean(axis=0).sum().backward()  # one gradient reaching the same tensor twice
+    np.testing.assert_allclose(y.grad.numpy(), np.full((5, 3), 1 / 5), rtol=1e-6)
 
 
 def test_no_graph_without_requires_grad(rng):

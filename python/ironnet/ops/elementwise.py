@@ -192,12 +192,11 @@ def _kept_shape(shape: tuple, axes: Optional[list]) -> Tuple[tuple, int]:
     return kept, count
 
 
-def _spread(grad: Tensor, shape: tuple, axes: Optional[list], scale: Optional[float]) -> Tensor:
-    """grad of a reduction broadcast back over the reduced axes of shape (times scale), contiguous."""
+def _spread(grad: Tensor, shape: tuple, axes: Optional[list], scale: float) -> Tensor:
+    """grad of a reduction broadcast back over the reduced axes of shape, times scale: one pass of
+    the broadcasting multiply kernel over a stride-0 view (contiguous result)."""
     kept, _ = _kept_shape(shape, axes)
     stretched = grad._impl.reshape(list(kept)).expand(list(shape))
-    if scale is None:
-        return Tensor(stretched.contiguous())
     return Tensor(_C.mul(stretched, _scalar(scale, grad.device)._impl))
 
 
@@ -211,7 +210,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor):
-        return _spread(grad, ctx.shape, ctx.axes, None), None, None
+        return _spread(grad, ctx.shape, ctx.axes, 1.0), None, None
 
 
 class Mean(Function):
