@@ -243,6 +243,17 @@ def test_reduce_reads_strided_views(rng):
     for axis in [None, 0, 1, 2, (0, 2), (1, 2)]:
         got = ops.sum(ironnet.from_numpy(view), axis).numpy()
         np.testing.assert_allclose(got, reduce_ref("sum", view, axis, False), rtol=1e-5, atol=1e-6)
+    # Summed dimensions are reordered by stride: permuted views, and stride-0 (expanded) ones.
+    permuted = rand(rng, (30, 40, 50)).transpose(2, 0, 1)
+    for axis in [None, (0, 2), (1, 2), (0, 1), (2, 0)]:
+        got = ops.sum(ironnet.from_numpy(permuted), axis).numpy()
+        np.testing.assert_allclose(got, reduce_ref("sum", permuted, axis, False), rtol=1e-5, atol=1e-5)
+    row = rand(rng, (1, 7))
+    stretched = ironnet.Tensor(ironnet.from_numpy(row)._impl.expand([5, 3, 7]))
+    assert stretched.strides == (0, 0, 1)
+    for axis in [None, 0, (0, 1), 2, (1, 2)]:
+        got = ops.sum(stretched, axis).numpy()
+        np.testing.assert_allclose(got, reduce_ref("sum", np.broadcast_to(row, (5, 3, 7)), axis, False), rtol=1e-5)
 
 
 @pytest.mark.parametrize("x_shape,shape", [((2, 3, 4, 5), (3, 1, 5)), ((2, 3), ()), ((2, 3), (1,)), ((4, 5), (4, 5)),

@@ -1,5 +1,8 @@
 #include "ops/reduce.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "ironnet/elementwise.h"
 #include "ironnet/errors.h"
 #include "ops/elementwise.h"
@@ -29,25 +32,28 @@ Tensor reduce(const Tensor& x, const std::vector<bool>& reduced, const Shape& ou
     for (int64_t i = 0; i < out.numel(); ++i) dst[i] = value;
     return out;
   }
-  // Split the dimensions into kept and reduced lists, coalescing neighbours within each list.
+  // Split the dimensions into kept and reduced lists. The kernel walks each list with its own
+  // offsets, so each is coalesced on its own: kept dimensions stay in order (they index out
+  // row-major); reduced ones are first sorted by stride, largest first, since a sum's order is free
+  // (a transposed or permuted view then reduces as one contiguous run).
+  std::vector<std::pair<int64_t, int64_t>> kept, summed;  // (size, stride), size-1 dimensions dropped
+  for (size_t d = 0; d < reduced.size(); ++d)
+    if (x.shape()[d] != 1) (reduced[d] ? summed : kept).emplace_back(x.shape()[d], x.strides()[d]);
+  std::stable_sort(summed.begin(), summed.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   Shape ks, kst, rs, rst;
-  int last_kind = -1;  // 1 when the last dimension listed was reduced, 0 when kept
-  for (size_t d = 0; d < reduced.size(); ++d) {
-    const int64_t n = x.shape()[d], s = x.strides()[d];
-    if (n == 1) continue;
-    Shape& sizes = reduced[d] ? rs : ks;
-    Shape& strides = reduced[d] ? rst : kst;
-    // Merge only with a neighbour of the same kind (no dimension of the other kind in between).
-    const int kind = reduced[d] ? 1 : 0;
-    if (last_kind == kind && strides.back() == s * n) {
-      sizes.back() *= n;
-      strides.back() = s;
-    } else {
-      sizes.push_back(n);
-      strides.push_back(s);
+  const auto coalesce = [](const std::vector<std::pair<int64_t, int64_t>>& dims, Shape& sizes, Shape& strides) {
+    for (const auto& [n, s] : dims) {
+      if (!sizes.empty() && strides.back() == s * n) {
+        sizes.back() *= n;
+        strides.back() = s;
+      } else {
+        sizes.push_back(n);
+        strides.push_back(s);
+      }
     }
-    last_kind = kind;
-  }
+  };
+  coalesce(kept, ks, kst);
+  coalesce(summed, rs, rst);
   cpu::reduce_sum(x.data<float>(), static_cast<int>(ks.size()), ks.data(), kst.data(), static_cast<int>(rs.size()),
                   rs.data(), rst.data(), scale, dst);
   return out;
