@@ -111,6 +111,16 @@ void bind_tensor(py::module_& m) {
       .def("transpose", &Tensor::transpose, py::arg("dim0"), py::arg("dim1"))
       .def("select", &Tensor::select, py::arg("dim"), py::arg("index"))
       .def(
+          "reshape", [](const Tensor& t, const std::vector<int64_t>& shape) {
+            py::gil_scoped_release release;
+            return t.reshape(shape);
+          },
+          py::arg("shape"), "A view with another shape when contiguous, else a contiguous copy; one -1 allowed")
+      .def(
+          "expand", [](const Tensor& t, const std::vector<int64_t>& shape) { return t.expand(shape); },
+          py::arg("shape"), "A broadcast view (stride 0 on stretched dimensions)")
+      .def("narrow", &Tensor::narrow, py::arg("dim"), py::arg("start"), py::arg("length"))
+      .def(
           "clone", [](const Tensor& t) {
             py::gil_scoped_release release;
             Tensor out = Tensor::empty(t.shape(), t.dtype(), t.device());

@@ -209,4 +209,64 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   return Tensor(storage_, offset_, shape, strides, dtype_);
 }
 
+Tensor Tensor::reshape(const Shape& shape) const {
+  Shape target = shape;
+  int64_t known = 1, inferred = -1;
+  for (size_t d = 0; d < target.size(); ++d) {
+    if (target[d] == -1) {
+      if (inferred >= 0)
+        fail<ValueError>("reshape: only one dimension can be -1, got ", shape_str(shape), " for a tensor of shape ",
+                         shape_str(shape_));
+      inferred = static_cast<int64_t>(d);
+    } else if (target[d] < 0) {
+      fail<ValueError>("reshape: negative dimension in ", shape_str(shape), " for a tensor of shape ",
+                       shape_str(shape_));
+    } else {
+      known *= target[d];
+    }
+  }
+  const int64_t n = numel();
+  if (inferred >= 0) {
+    if (known == 0 || n % known != 0)
+      fail<ValueError>("reshape: cannot reshape a tensor of shape ", shape_str(shape_), " (", n, " elements) to ",
+                       shape_str(shape));
+    target[static_cast<size_t>(inferred)] = n / known;
+  } else if (known != n) {
+    fail<ValueError>("reshape: cannot reshape a tensor of shape ", shape_str(shape_), " (", n, " elements) to ",
+                     shape_str(shape));
+  }
+  const Tensor source = contiguous();
+  return Tensor(source.storage_, source.offset_, target, contiguous_strides(target), dtype_);
+}
+
+Tensor Tensor::expand(const Shape& shape) const {
+  const size_t rank = shape.size(), own = shape_.size();
+  bool ok = own <= rank;
+  Shape strides(rank, 0);
+  for (size_t d = 0; ok && d < own; ++d) {
+    const size_t t = rank - own + d;
+    if (shape_[d] == shape[t])
+      strides[t] = strides_[d];
+    else if (shape_[d] != 1)
+      ok = false;
+  }
+  for (int64_t d : shape)
+    if (d < 0) ok = false;
+  if (!ok) fail<ValueError>("expand: cannot broadcast a tensor of shape ", shape_str(shape_), " to ", shape_str(shape));
+  return Tensor(storage_, offset_, shape, strides, dtype_);
+}
+
+Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
+  const int64_t rank = this->dim();
+  if (dim < 0) dim += rank;
+  if (dim < 0 || dim >= rank)
+    fail<ValueError>("narrow: dimension out of range for a tensor of shape ", shape_str(shape_));
+  if (start < 0 || length < 0 || start + length > shape_[dim])
+    fail<ValueError>("narrow: [", start, ", ", start + length, ") out of range for dimension ", dim,
+                     " of a tensor of shape ", shape_str(shape_));
+  Shape shape = shape_;
+  shape[dim] = length;
+  return Tensor(storage_, offset_ + (length > 0 ? start * strides_[dim] : 0), shape, strides_, dtype_);
+}
+
 }  // namespace ironnet

@@ -159,6 +159,21 @@ class Tensor:
 
         return transpose(self, dim0, dim1)
 
+    def reshape(self, *shape: Any) -> "Tensor":
+        """The same elements with another shape (`t.reshape(2, -1)` or `t.reshape((2, -1))`): a view when
+        contiguous, else a copy; differentiable."""
+        from .ops.shape import reshape
+
+        return reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        """Sum over axis (None: all), accumulated in double; differentiable."""
+        return _elementwise().sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        """Mean over axis (None: all); differentiable."""
+        return _elementwise().mean(self, axis, keepdims)
+
     @property
     def T(self) -> "Tensor":
         """The transpose of a 2-D tensor (a view)."""
@@ -192,6 +207,35 @@ class Tensor:
     def __rmatmul__(self, other: Any) -> "Tensor":
         return _linalg().matmul(other, self)
 
+    # Arithmetic broadcasts like NumPy; a Python number becomes a 0-d tensor. With a NumPy array on
+    # the left, NumPy's own operator runs first and returns an array.
+    def __add__(self, other: Any) -> "Tensor":
+        return _elementwise().add(self, other)
+
+    def __radd__(self, other: Any) -> "Tensor":
+        return _elementwise().add(other, self)
+
+    def __sub__(self, other: Any) -> "Tensor":
+        return _elementwise().sub(self, other)
+
+    def __rsub__(self, other: Any) -> "Tensor":
+        return _elementwise().sub(other, self)
+
+    def __mul__(self, other: Any) -> "Tensor":
+        return _elementwise().mul(self, other)
+
+    def __rmul__(self, other: Any) -> "Tensor":
+        return _elementwise().mul(other, self)
+
+    def __truediv__(self, other: Any) -> "Tensor":
+        return _elementwise().div(self, other)
+
+    def __rtruediv__(self, other: Any) -> "Tensor":
+        return _elementwise().div(other, self)
+
+    def __neg__(self) -> "Tensor":
+        return _elementwise().neg(self)
+
 
 def _linalg() -> Any:
     """ironnet.ops.linalg, imported on first use (it imports this module) and then kept."""
@@ -204,3 +248,16 @@ def _linalg() -> Any:
 
 
 _LINALG: Any = None
+
+
+def _elementwise() -> Any:
+    """ironnet.ops.elementwise, imported on first use (it imports this module) and then kept."""
+    global _ELEMENTWISE
+    if _ELEMENTWISE is None:
+        from .ops import elementwise
+
+        _ELEMENTWISE = elementwise
+    return _ELEMENTWISE
+
+
+_ELEMENTWISE: Any = None

@@ -51,6 +51,14 @@ class Tensor {
   Tensor transpose(int64_t dim0, int64_t dim1) const;
   // The slice at `index` along `dim`, that dimension dropped (a view; no copy).
   Tensor select(int64_t dim, int64_t index) const;
+  // The same elements in row-major order with another shape: a view when this tensor is contiguous,
+  // else a contiguous copy. One dimension may be -1 (inferred); ValueError when the sizes differ.
+  Tensor reshape(const Shape& shape) const;
+  // A view stretched to `shape` by NumPy broadcasting (stride 0 on stretched dimensions); ValueError
+  // when this shape does not broadcast to it.
+  Tensor expand(const Shape& shape) const;
+  // Elements [start, start + length) along `dim` (a view; no copy).
+  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
   // Writes `src` (same shape and dtype, any device) into this tensor.
   void copy_from(const Tensor& src);
 
