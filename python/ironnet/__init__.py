@@ -1,6 +1,7 @@
 """ironnet: deep learning on hand-written C++ (OpenMP + SIMD) and CUDA kernels."""
 from . import _C
-from . import autograd, cuda, datasets, losses, metrics, ops, optimizers
+from . import activations, autograd, callbacks, cuda, datasets, initializers, layers, losses, metrics, models, ops, optimizers
+from .random import set_random_seed
 from .autograd import no_grad
 from .config import (
     config,
@@ -28,6 +29,12 @@ __all__ = [
     "int64",
     "ops",
     "optimizers",
+    "layers",
+    "models",
+    "callbacks",
+    "activations",
+    "initializers",
+    "set_random_seed",
     "losses",
     "datasets",
     "metrics",

@@ -1,0 +1,125 @@
+"""The Layer base: weights, lazy building from the first input's shape, Keras-style names."""
+from __future__ import annotations
+
+import itertools
+import re
+from collections import defaultdict
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .. import initializers
+from .. import random as ir_random
+from ..tensor import Tensor
+
+Shape = Tuple[Optional[int], ...]
+
+# Per class name, so layers are named like Keras's: dense, dense_1, dense_2, ...
+_name_counters: Dict[str, Iterator[int]] = defaultdict(itertools.count)
+
+
+def _default_name(cls: type) -> str:
+    base = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+    n = next(_name_counters[base])
+    return base if n == 0 else f"{base}_{n}"
+
+
+class Weight:
+    """A named weight of a layer: its tensor (a leaf of the autograd graph when trainable)."""
+
+    __slots__ = ("name", "tensor", "trainable")
+
+    def __init__(self, name: str, tensor: Tensor, trainable: bool):
+        self.name, self.tensor, self.trainable = name, tensor, trainable
+
+
+class Layer:
+    """Subclasses implement `build(input_shape)` (create weights with add_weight), `call(x, training)`
+    and `compute_output_shape(input_shape)`; shapes include the batch dimension (None when unknown).
+    A layer builds itself on its first call, from that input's shape."""
+
+    def __init__(self, name: Optional[str] = None, trainable: bool = True, input_shape: Optional[Sequence[int]] = None):
+        self.name = name or _default_name(type(self))
+        self.trainable = trainable
+        self.built = False
+        self._weights: List[Weight] = []
+        self.input_shape: Optional[Shape] = (None, *input_shape) if input_shape is not None else None
+        self.output_shape: Optional[Shape] = None
+
+    # --- what subclasses provide ---------------------------------------------------------------
+    def build(self, input_shape: Shape) -> None:
+        """Creates the weights for inputs of this shape (the default layer has none)."""
+
+    def call(self, inputs: Tensor, training: bool = False) -> Tensor:
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def get_config(self) -> Dict[str, Any]:
+        return {"name": self.name, "trainable": self.trainable}
+
+    # --- weights ---------------------------------------------------------------------------------
+    def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "glorot_uniform",
+                   trainable: bool = True) -> Tensor:
+        values = initializers.get(initializer)(tuple(shape), ir_random.generator())
+        tensor = Tensor(_as_impl(values), requires_grad=trainable and self.trainable)
+        self._weights.append(Weight(name, tensor, trainable))
+        return tensor
+
+    @property
+    def weights(self) -> List[Tensor]:
+        return [w.tensor for w in self._weights]
+
+    @property
+    def trainable_weights(self) -> List[Tensor]:
+        return [w.tensor for w in self._weights if w.trainable and self.trainable]
+
+    @property
+    def non_trainable_weights(self) -> List[Tensor]:
+        return [w.tensor for w in self._weights if not (w.trainable and self.trainable)]
+
+    def count_params(self) -> int:
+        return int(sum(w.tensor.numel() for w in self._weights))
+
+    def get_weights(self) -> List[np.ndarray]:
+        """Copies of the weights as NumPy arrays, in Keras's order and layouts."""
+        return [w.tensor.numpy().copy() for w in self._weights]
+
+    def set_weights(self, values: Sequence[Any]) -> None:
+        if len(values) != len(self._weights):
+            raise ValueError(
+                f"{self.name}.set_weights: expected {len(self._weights)} arrays "
+                f"({', '.join(w.name for w in self._weights)}), got {len(values)}"
+            )
+        for weight, value in zip(self._weights, values):
+            array = np.asarray(value, dtype=np.float32)
+            if array.shape != weight.tensor.shape:
+                raise ValueError(
+                    f"{self.name}.set_weights: {weight.name} has shape {weight.tensor.shape}, got {array.shape}"
+                )
+            weight.tensor.numpy()[...] = array
+
+    # --- calling ---------------------------------------------------------------------------------
+    def __call__(self, inputs: Any, training: bool = False) -> Tensor:
+        if not isinstance(inputs, Tensor):
+            inputs = Tensor(_as_impl(np.asarray(inputs, dtype=np.float32)))
+        if not self.built:
+            self.build_for((None, *inputs.shape[1:]))
+        return self.call(inputs, training=training)
+
+    def build_for(self, input_shape: Shape) -> None:
+        """Builds for `input_shape` (batch dimension included) and records the layer's shapes."""
+        self.build(input_shape)
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self.compute_output_shape(self.input_shape)
+        self.built = True
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _as_impl(array: np.ndarray):
+    from .. import _C
+
+    return _C.TensorImpl.from_numpy(np.ascontiguousarray(array, dtype=np.float32), True)

@@ -1,0 +1,109 @@
+"""Core layers: Input, Dense, Activation, Flatten (Keras names, arguments and weight layouts)."""
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, Optional, Sequence
+
+from .. import activations, initializers, ops
+from ..tensor import Tensor
+from .base import Layer, Shape
+
+
+class InputLayer(Layer):
+    """Declares the shape of a model's input (without the batch dimension); passes inputs through."""
+
+    def __init__(self, shape: Sequence[int], name: Optional[str] = None):
+        super().__init__(name=name, input_shape=shape)
+        self.build_for(self.input_shape)
+
+    def call(self, inputs: Tensor, training: bool = False) -> Tensor:
+        if inputs.shape[1:] != self.input_shape[1:]:
+            raise ValueError(
+                f"{self.name}: expected inputs of shape (batch, {', '.join(map(str, self.input_shape[1:]))}), "
+                f"got {inputs.shape}"
+            )
+        return inputs
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "shape": list(self.input_shape[1:])}
+
+
+def Input(shape: Sequence[int], name: Optional[str] = None) -> InputLayer:
+    """keras.Input for a Sequential model: the shape of one sample (no batch dimension)."""
+    return InputLayer(shape, name=name)
+
+
+class Dense(Layer):
+    """y = activation(x @ kernel + bias); kernel (in, units) and bias (units,) as in Keras.
+
+    Inputs of rank > 2 apply the layer to the last axis (Keras's behaviour)."""
+
+    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros", **kwargs: Any):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or units <= 0:
+            raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel: Optional[Tensor] = None
+        self.bias: Optional[Tensor] = None
+
+    def build(self, input_shape: Shape) -> None:
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"{self.name}: needs inputs with a known last dimension, got shape {input_shape}")
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
+
+    def call(self, inputs: Tensor, training: bool = False) -> Tensor:
+        if inputs.shape[-1] != self.kernel.shape[0]:
+            raise ValueError(
+                f"{self.name}: inputs {inputs.shape} have {inputs.shape[-1]} features, the layer was built for "
+                f"{self.kernel.shape[0]}"
+            )
+        lead = inputs.shape[:-1]
+        x = inputs if inputs.ndim == 2 else ops.reshape(inputs, (math.prod(lead), inputs.shape[-1]))
+        y = ops.linear(x, self.kernel, self.bias)
+        y = self.activation(y)
+        return y if inputs.ndim == 2 else ops.reshape(y, (*lead, self.units))
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self) -> Dict[str, Any]:
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.name_of(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.name_of(self.kernel_initializer),
+            "bias_initializer": initializers.name_of(self.bias_initializer),
+        }
+
+
+class Activation(Layer):
+    """Applies an activation by Keras name ('relu', 'softmax', ...) or a callable."""
+
+    def __init__(self, activation: Any, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs: Tensor, training: bool = False) -> Tensor:
+        return self.activation(inputs)
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "activation": activations.name_of(self.activation)}
+
+
+class Flatten(Layer):
+    """(batch, d1, d2, ...) -> (batch, d1 * d2 * ...): a view when the input is contiguous."""
+
+    def call(self, inputs: Tensor, training: bool = False) -> Tensor:
+        return ops.reshape(inputs, (inputs.shape[0], math.prod(inputs.shape[1:])))
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        rest = input_shape[1:]
+        return (input_shape[0], None if any(d is None for d in rest) else math.prod(rest))

@@ -1,0 +1,228 @@
+"""Model: the Keras training API (compile, fit, evaluate, predict, summary, weights) over any
+network whose forward pass is `call(x, training)`; Sequential is the one built here."""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .. import _C, losses as losses_mod, optimizers as optimizers_mod
+from .. import random as ir_random
+from ..autograd import no_grad
+from ..callbacks import Callback, History
+from ..tensor import Tensor
+from . import metrics_state
+from .progress import ProgressReporter
+
+
+def _as_batch_tensor(array: np.ndarray) -> Tensor:
+    return Tensor(_C.TensorImpl.from_numpy(np.ascontiguousarray(array, dtype=np.float32), False))
+
+
+class Model:
+    """Subclasses provide `call(x, training)` and `layers`; this class trains and evaluates them."""
+
+    def __init__(self, name: Optional[str] = None):
+        self.name = name or "model"
+        self.optimizer: Optional[optimizers_mod.Optimizer] = None
+        self.loss: Any = None
+        self.stop_training = False
+        self._metrics: List[Tuple[str, metrics_state.MetricFn]] = []
+        self.history: Optional[History] = None
+
+    # --- what subclasses provide ---------------------------------------------------------------
+    @property
+    def layers(self) -> List[Any]:
+        raise NotImplementedError
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        raise NotImplementedError
+
+    def __call__(self, x: Any, training: bool = False) -> Tensor:
+        return self.call(x if isinstance(x, Tensor) else _as_batch_tensor(np.asarray(x)), training=training)
+
+    # --- weights ---------------------------------------------------------------------------------
+    @property
+    def weights(self) -> List[Tensor]:
+        return [w for layer in self.layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> List[Tensor]:
+        return [w for layer in self.layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> List[Tensor]:
+        return [w for layer in self.layers for w in layer.non_trainable_weights]
+
+    def count_params(self) -> int:
+        return sum(layer.count_params() for layer in self.layers)
+
+    def get_weights(self) -> List[np.ndarray]:
+        return [a for layer in self.layers for a in layer.get_weights()]
+
+    def set_weights(self, values: Sequence[Any]) -> None:
+        expected = sum(len(layer.weights) for layer in self.layers)
+        if len(values) != expected:
+            raise ValueError(f"{self.name}.set_weights: expected {expected} arrays, got {len(values)}")
+        start = 0
+        for layer in self.layers:
+            n = len(layer.weights)
+            layer.set_weights(values[start : start + n])
+            start += n
+
+    # --- compile ---------------------------------------------------------------------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Optional[Sequence[Any]] = None) -> None:
+        """optimizer: an Optimizer or its Keras name; loss: a Loss, a Keras name or a callable
+        (y_true, y_pred) -> scalar Tensor; metrics: 'accuracy', 'mse', 'mae' or callables on arrays."""
+        self.optimizer = optimizers_mod.get(optimizer)
+        if loss is None:
+            raise ValueError(f"{self.name}.compile: a loss is needed (e.g. 'sparse_categorical_crossentropy')")
+        self.loss = losses_mod.get(loss)
+        loss_name = loss if isinstance(loss, str) else type(self.loss).__name__
+        self._metrics = metrics_state.resolve(metrics or [], _snake(loss_name))
+
+    def _check_compiled(self, what: str) -> None:
+        if self.optimizer is None or self.loss is None:
+            raise RuntimeError(f"{self.name}.{what}: call compile(optimizer, loss) first")
+
+    # --- training --------------------------------------------------------------------------------
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> Tuple[float, np.ndarray]:
+        """One optimizer step on a batch; returns its loss and predictions."""
+        weights = self.trainable_weights
+        for w in weights:
+            w.grad = None
+        y_pred = self.call(_as_batch_tensor(x), training=True)
+        loss = self.loss(y, y_pred)
+        loss.backward()
+        self.optimizer.apply([w.grad for w in weights], weights)
+        return float(loss.numpy()), y_pred.detach().numpy()
+
+    def fit(self, x: Any = None, y: Any = None, batch_size: Optional[int] = 32, epochs: int = 1,
+            verbose: Union[int, str] = "auto", callbacks: Optional[Sequence[Callback]] = None,
+            validation_split: float = 0.0, validation_data: Optional[Tuple[Any, Any]] = None,
+            shuffle: bool = True, initial_epoch: int = 0) -> History:
+        """Trains for `epochs` passes over (x, y) in shuffled mini-batches (batch_size=len(x) is full-batch
+        gradient descent). validation_split holds out the last fraction of the data, before shuffling,
+        as Keras does. Returns the History whose .history has 'loss', the metrics and their 'val_' forms."""
+        self._check_compiled("fit")
+        x, y = _arrays(x, y, "fit")
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"{self.name}.fit: validation_split must be in [0, 1), got {validation_split}")
+        if validation_split and validation_data is None:
+            cut = int(len(x) * (1.0 - validation_split))
+            validation_data = (x[cut:], y[cut:])
+            x, y = x[:cut], y[:cut]
+        if validation_data is not None:
+            validation_data = _arrays(*validation_data, "fit(validation_data)")
+        batch_size = len(x) if batch_size is None else batch_size
+        if batch_size <= 0:
+            raise ValueError(f"{self.name}.fit: batch_size must be positive, got {batch_size}")
+        steps = max(1, math.ceil(len(x) / batch_size))
+
+        self.history = History()
+        all_callbacks = [self.history, *(callbacks or [])]
+        for cb in all_callbacks:
+            cb.set_model(self)
+        self.history.params = {"epochs": epochs, "steps": steps, "verbose": verbose}
+        reporter = ProgressReporter(verbose, epochs, steps)
+        self.stop_training = False
+        for cb in all_callbacks:
+            cb.on_train_begin()
+        rng = ir_random.generator()
+        for epoch in range(initial_epoch, epochs):
+            for cb in all_callbacks:
+                cb.on_epoch_begin(epoch)
+            reporter.epoch_begin(epoch)
+            order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
+            total, seen, preds, trues = 0.0, 0, [], []
+            start = time.perf_counter()
+            for step in range(steps):
+                idx = order[step * batch_size : (step + 1) * batch_size]
+                xb, yb = x[idx], y[idx]
+                for cb in all_callbacks:
+                    cb.on_train_batch_begin(step)
+                loss, pred = self.train_step(xb, yb)
+                total, seen = total + loss * len(idx), seen + len(idx)
+                if self._metrics:
+                    preds.append(pred)
+                    trues.append(yb)
+                reporter.batch_end(step, {"loss": total / seen})
+                for cb in all_callbacks:
+                    cb.on_train_batch_end(step, {"loss": loss})
+                if self.stop_training:
+                    break
+            logs: Dict[str, float] = {"loss": total / max(seen, 1)}
+            if self._metrics and preds:
+                logs.update(self._metric_logs(np.concatenate(trues), np.concatenate(preds)))
+            if validation_data is not None:
+                val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            reporter.epoch_end(epoch, logs, time.perf_counter() - start)
+            for cb in all_callbacks:
+                cb.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        for cb in all_callbacks:
+            cb.on_train_end()
+        return self.history
+
+    def _metric_logs(self, y_true: np.ndarray, y_pred: np.ndarray) -> Dict[str, float]:
+        return {name: metrics_state.mean_metric(fn, y_true, y_pred) for name, fn in self._metrics}
+
+    # --- inference -------------------------------------------------------------------------------
+    @no_grad()
+    def predict(self, x: Any, batch_size: int = 32, verbose: Union[int, str] = 0) -> np.ndarray:
+        """The model's outputs for x, as a NumPy array, computed in batches in inference mode."""
+        x = np.asarray(x, dtype=np.float32)
+        if len(x) == 0:
+            raise ValueError(f"{self.name}.predict: x is empty")
+        outs = [self.call(_as_batch_tensor(x[i : i + batch_size]), training=False).numpy().copy()
+                for i in range(0, len(x), batch_size)]
+        return np.concatenate(outs)
+
+    @no_grad()
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int = 32, verbose: Union[int, str] = "auto",
+                 return_dict: bool = False) -> Any:
+        """The loss (and metrics) over (x, y): a float, [loss, *metrics], or a dict with return_dict."""
+        self._check_compiled("evaluate")
+        x, y = _arrays(x, y, "evaluate")
+        total, preds = 0.0, []
+        for i in range(0, len(x), batch_size):
+            pred = self.call(_as_batch_tensor(x[i : i + batch_size]), training=False)
+            total += float(self.loss(y[i : i + batch_size], pred).numpy()) * len(pred)
+            preds.append(pred.numpy().copy())
+        logs = {"loss": total / len(x)}
+        logs.update(self._metric_logs(y, np.concatenate(preds)))
+        if verbose not in (0, "0"):
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        if return_dict:
+            return logs
+        return logs["loss"] if len(logs) == 1 else list(logs.values())
+
+    # --- description -------------------------------------------------------------------------------
+    def summary(self, print_fn: Any = print) -> None:
+        from .summary import format_summary
+
+        print_fn(format_summary(self))
+
+
+def _snake(name: str) -> str:
+    import re
+
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _arrays(x: Any, y: Any, what: str) -> Tuple[np.ndarray, np.ndarray]:
+    if x is None or y is None:
+        raise ValueError(f"{what}: both x and y are needed")
+    x = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
+    y = np.asarray(y.numpy() if isinstance(y, Tensor) else y)
+    if x.dtype != np.float32:
+        x = x.astype(np.float32)
+    if len(x) != len(y):
+        raise ValueError(f"{what}: x has {len(x)} samples ({x.shape}) but y has {len(y)} ({y.shape})")
+    if len(x) == 0:
+        raise ValueError(f"{what}: x and y are empty")
+    return x, y
