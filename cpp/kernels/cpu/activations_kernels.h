@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "ironnet/parallel.h"
+#include "kernels/cpu/threads.h"
 #include "kernels/cpu/activations_table.h"
 #include "kernels/cpu/vec_math.h"
 
@@ -17,14 +18,8 @@ namespace ironnet::cpu::activations_detail {
 namespace {
 // exp/erf cost ~10-20 ns per element, several times a memory-bound loop: a second thread pays for
 // its wake-up sooner than in elementwise.cpp (1 << 16 there).
-constexpr int64_t kMinElementsPerThread = 1 << 14;
+constexpr int64_t kActivationMinPerThread = 1 << 14;
 
-int threads_for(int64_t work, int requested) {
-  int threads = requested > 0 ? requested : get_num_threads();
-  if (omp_in_parallel()) return 1;
-  while (threads > 1 && work / threads < kMinElementsPerThread) --threads;
-  return threads;
-}
 
 constexpr float kSqrt2OverPi = 0.79788456080286535588f;
 constexpr float kGeluCubic = 0.044715f;
@@ -40,12 +35,12 @@ inline void sigmoid_pair(float v, float& s_pos, float& s_neg) {
 // --- relu / leaky_relu ------------------------------------------------------------------------
 
 void relu_forward(int64_t n, const float* x, float* y, int num_threads) {
-#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads, kActivationMinPerThread)) schedule(static)
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
 void relu_backward(int64_t n, const float* x, const float* dy, float* dx, int num_threads) {
-#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads, kActivationMinPerThread)) schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     const float g = dy[i];  // loaded whatever the sign: a load under the condition stays a branch
     dx[i] = x[i] > 0.0f ? g : 0.0f;
@@ -53,31 +48,31 @@ void relu_backward(int64_t n, const float* x, const float* dy, float* dx, int nu
 }
 
 void leaky_relu_forward(int64_t n, float slope, const float* x, float* y, int num_threads) {
-#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads, kActivationMinPerThread)) schedule(static)
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
 }
 
 void leaky_relu_backward(int64_t n, float slope, const float* x, const float* dy, float* dx, int num_threads) {
-#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads, kActivationMinPerThread)) schedule(static)
   for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i];
 }
 
 // --- elu -----------------------------------------------------------------------------------------
 
 void elu_forward(int64_t n, float alpha, const float* x, float* y, int num_threads) {
-#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads, kActivationMinPerThread)) schedule(static)
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : alpha * expm1_nonpositive(x[i] < 0.0f ? x[i] : 0.0f);
 }
 
 void elu_backward(int64_t n, float alpha, const float* x, const float* dy, float* dx, int num_threads) {
-#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads, kActivationMinPerThread)) schedule(static)
   for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : alpha * exp_nonpositive(x[i] < 0.0f ? x[i] : 0.0f) * dy[i];
 }
 
 // --- gelu ----------------------------------------------------------------------------------------
 
 void gelu_forward(int64_t n, bool approximate, const float* x, float* y, int num_threads) {
-  const int threads = threads_for(n, num_threads);
+  const int threads = threads_for(n, num_threads, kActivationMinPerThread);
   if (approximate) {
 #pragma omp parallel for simd num_threads(threads) schedule(static)
     for (int64_t i = 0; i < n; ++i) {
@@ -98,7 +93,7 @@ void gelu_forward(int64_t n, bool approximate, const float* x, float* y, int num
 }
 
 void gelu_backward(int64_t n, bool approximate, const float* x, const float* dy, float* dx, int num_threads) {
-  const int threads = threads_for(n, num_threads);
+  const int threads = threads_for(n, num_threads, kActivationMinPerThread);
   if (approximate) {
     // d/dx [x s(2u)] = s(2u) + x s(2u) s(-2u) 2u'(x),  u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
 #pragma omp parallel for simd num_threads(threads) schedule(static)
@@ -125,7 +120,7 @@ void gelu_backward(int64_t n, bool approximate, const float* x, const float* dy,
 // --- sigmoid / tanh ------------------------------------------------------------------------------
 
 void sigmoid_forward(int64_t n, const float* x, float* y, int num_threads) {
-#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads, kActivationMinPerThread)) schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     float s, s_neg;
     sigmoid_pair(x[i], s, s_neg);
@@ -134,12 +129,12 @@ void sigmoid_forward(int64_t n, const float* x, float* y, int num_threads) {
 }
 
 void sigmoid_backward(int64_t n, const float* y, const float* dy, float* dx, int num_threads) {
-#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads, kActivationMinPerThread)) schedule(static)
   for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
 }
 
 void tanh_forward(int64_t n, const float* x, float* y, int num_threads) {
-#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads, kActivationMinPerThread)) schedule(static)
   // tanh|x| = -m / (2 + m), m = expm1(-2|x|): no cancellation near 0 (m ~ -2|x| there), 1 for large |x|.
   for (int64_t i = 0; i < n; ++i) {
     const float a = x[i] < 0.0f ? -x[i] : x[i];
@@ -150,7 +145,7 @@ void tanh_forward(int64_t n, const float* x, float* y, int num_threads) {
 }
 
 void tanh_backward(int64_t n, const float* y, const float* dy, float* dx, int num_threads) {
-#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads, kActivationMinPerThread)) schedule(static)
   for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
 }
 
@@ -165,7 +160,7 @@ inline float row_max(int64_t cols, const float* x) {
 }
 
 void softmax_forward(int64_t rows, int64_t cols, const float* x, float* y, int num_threads) {
-#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static)
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads, kActivationMinPerThread)) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
     float* yr = y + r * cols;
@@ -183,7 +178,7 @@ void softmax_forward(int64_t rows, int64_t cols, const float* x, float* y, int n
 }
 
 void softmax_backward(int64_t rows, int64_t cols, const float* y, const float* dy, float* dx, int num_threads) {
-#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static)
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads, kActivationMinPerThread)) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* yr = y + r * cols;
     const float* gr = dy + r * cols;
@@ -198,7 +193,7 @@ void softmax_backward(int64_t rows, int64_t cols, const float* y, const float* d
 }
 
 void log_softmax_forward(int64_t rows, int64_t cols, const float* x, float* y, int num_threads) {
-#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static)
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads, kActivationMinPerThread)) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
     float* yr = y + r * cols;
@@ -215,7 +210,7 @@ void log_softmax_forward(int64_t rows, int64_t cols, const float* x, float* y, i
 
 void log_softmax_backward(int64_t rows, int64_t cols, const float* y, const float* dy, float* dx,
                           int num_threads) {
-#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static)
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads, kActivationMinPerThread)) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* yr = y + r * cols;
     const float* gr = dy + r * cols;

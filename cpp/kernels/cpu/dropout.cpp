@@ -3,18 +3,13 @@
 #include <omp.h>
 
 #include "ironnet/parallel.h"
+#include "kernels/cpu/threads.h"
 
 namespace ironnet::cpu {
 namespace {
 
-constexpr int64_t kMinElementsPerThread = 1 << 15;
+constexpr int64_t kDropoutMinPerThread = 1 << 15;
 
-int threads_for(int64_t n, int requested) {
-  int threads = requested > 0 ? requested : get_num_threads();
-  if (omp_in_parallel()) return 1;
-  while (threads > 1 && n / threads < kMinElementsPerThread) --threads;
-  return threads;
-}
 
 // SplitMix64's finalizer over (seed, index): a well-mixed 64-bit value per element, no state.
 inline uint64_t mix(uint64_t seed, uint64_t index) {
@@ -30,7 +25,7 @@ void dropout(int64_t n, const float* x, float* y, float rate, uint64_t seed, int
   // Keep when the top 32 bits, read as a fraction of 2^32, are >= rate.
   const uint64_t threshold = static_cast<uint64_t>(static_cast<double>(rate) * 4294967296.0);
   const float scale = 1.0f / (1.0f - rate);
-#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads, kDropoutMinPerThread)) schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     const bool keep = (mix(seed, static_cast<uint64_t>(i)) >> 32) >= threshold;
     y[i] = keep ? x[i] * scale : 0.0f;

@@ -6,21 +6,16 @@
 #include <cstring>
 
 #include "ironnet/parallel.h"
+#include "kernels/cpu/threads.h"
 
 namespace ironnet::cpu {
 namespace {
-constexpr int64_t kMinElementsPerThread = 1 << 15;
+constexpr int64_t kBiasMinPerThread = 1 << 15;
 
-int threads_for(int64_t work, int requested) {
-  int threads = requested > 0 ? requested : get_num_threads();
-  if (omp_in_parallel()) return 1;
-  while (threads > 1 && work / threads < kMinElementsPerThread) --threads;
-  return threads;
-}
 }  // namespace
 
 void broadcast_rows(int64_t rows, int64_t cols, const float* bias, float* out, int64_t ldo, int num_threads) {
-#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static)
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads, kBiasMinPerThread)) schedule(static)
   for (int64_t i = 0; i < rows; ++i) std::memcpy(out + i * ldo, bias, static_cast<size_t>(cols) * sizeof(float));
 }
 
@@ -29,7 +24,7 @@ void column_sums(int64_t rows, int64_t cols, const float* x, int64_t ldx, float*
   // running sums of one band stay in cache.
   constexpr int64_t kBand = 256;
   const int64_t bands = (cols + kBand - 1) / kBand;
-  const int threads = bands > 1 ? threads_for(rows * cols, num_threads) : 1;
+  const int threads = bands > 1 ? threads_for(rows * cols, num_threads, kBiasMinPerThread) : 1;
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t band = 0; band < bands; ++band) {
     const int64_t j0 = band * kBand, j1 = j0 + kBand < cols ? j0 + kBand : cols;

@@ -14,6 +14,7 @@
 
 #include "ironnet/losses.h"
 #include "ironnet/parallel.h"
+#include "kernels/cpu/threads.h"
 
 namespace ironnet::cpu::loss_detail {
 
@@ -36,14 +37,8 @@ const LossKernels& avx2_kernels();
 
 namespace {
 // Losses do a log or exp per element, so a second thread pays off sooner than for axpy (~64 KiB).
-constexpr int64_t kMinElementsPerThread = 1 << 14;
+constexpr int64_t kLossMinPerThread = 1 << 14;
 
-int threads_for(int64_t n, int requested) {
-  int threads = requested > 0 ? requested : get_num_threads();
-  if (omp_in_parallel()) return 1;
-  while (threads > 1 && n / threads < kMinElementsPerThread) --threads;
-  return threads;
-}
 
 // Keras clips probabilities in float32: these are the bounds it really uses.
 constexpr double kLo = static_cast<double>(kLossEpsilon);
@@ -210,7 +205,7 @@ inline double row_sum(int64_t cols, const float* p) {
 double elementwise_loss_forward(ElementwiseLoss kind, int64_t n, const float* target, const float* pred, float delta,
                                 int num_threads) {
   if (n == 0) return 0.0;
-  const int threads = threads_for(n, num_threads);
+  const int threads = threads_for(n, num_threads, kLossMinPerThread);
   double sum = 0.0;
   switch (kind) {
     case ElementwiseLoss::MeanSquaredError:
@@ -233,7 +228,7 @@ double elementwise_loss_forward(ElementwiseLoss kind, int64_t n, const float* ta
 void elementwise_loss_backward(ElementwiseLoss kind, int64_t n, const float* target, const float* pred, float delta,
                                float scale, float* grad, int num_threads) {
   if (n == 0) return;
-  const int threads = threads_for(n, num_threads);
+  const int threads = threads_for(n, num_threads, kLossMinPerThread);
   const double s = static_cast<double>(scale) / static_cast<double>(n);
   switch (kind) {
     case ElementwiseLoss::MeanSquaredError:
@@ -258,7 +253,7 @@ double categorical_crossentropy_forward(int64_t rows, int64_t cols, const float*
                                         bool from_logits, int num_threads) {
   if (rows == 0) return 0.0;
   double acc = 0.0;
-#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static) reduction(+ : acc)
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads, kLossMinPerThread)) schedule(static) reduction(+ : acc)
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = pred + r * cols;
     const float* t = target + r * cols;
@@ -289,7 +284,7 @@ void categorical_crossentropy_backward(int64_t rows, int64_t cols, const float* 
                                        bool from_logits, float scale, float* grad, int num_threads) {
   if (rows == 0) return;
   const double s = static_cast<double>(scale) / static_cast<double>(rows);
-#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static)
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads, kLossMinPerThread)) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = pred + r * cols;
     const float* t = target + r * cols;
@@ -321,7 +316,7 @@ double sparse_categorical_crossentropy_forward(int64_t rows, int64_t cols, const
                                                bool from_logits, int num_threads) {
   if (rows == 0) return 0.0;
   double acc = 0.0;
-#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static) reduction(+ : acc)
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads, kLossMinPerThread)) schedule(static) reduction(+ : acc)
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = pred + r * cols;
     const int64_t label = static_cast<int64_t>(labels[r]);
@@ -339,7 +334,7 @@ void sparse_categorical_crossentropy_backward(int64_t rows, int64_t cols, const 
                                               bool from_logits, float scale, float* grad, int num_threads) {
   if (rows == 0) return;
   const double s = static_cast<double>(scale) / static_cast<double>(rows);
-#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads)) schedule(static)
+#pragma omp parallel for num_threads(threads_for(rows * cols, num_threads, kLossMinPerThread)) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = pred + r * cols;
     float* g = grad + r * cols;

@@ -8,18 +8,13 @@
 #include <cmath>
 
 #include "ironnet/parallel.h"
+#include "kernels/cpu/threads.h"
 
 namespace ironnet::cpu {
 namespace {
 
-constexpr int64_t kMinElementsPerThread = 1 << 15;
+constexpr int64_t kUpdateMinPerThread = 1 << 15;
 
-int threads_for(int64_t n, int requested) {
-  int threads = requested > 0 ? requested : get_num_threads();
-  if (omp_in_parallel()) return 1;
-  while (threads > 1 && n / threads < kMinElementsPerThread) --threads;
-  return threads;
-}
 
 // The gradient after scaling and value clipping (clip_value <= 0: none).
 inline float transformed(float g, float scale, float clip) {
@@ -32,7 +27,7 @@ inline float transformed(float g, float scale, float clip) {
 
 void sgd_update(const UpdateCommon& u, float* velocity, float momentum, bool nesterov, int num_threads) {
   const float decay = u.lr * u.weight_decay;
-#pragma omp parallel for simd num_threads(threads_for(u.n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(u.n, num_threads, kUpdateMinPerThread)) schedule(static)
   for (int64_t i = 0; i < u.n; ++i) {
     const float g = transformed(u.g[i], u.grad_scale, u.clip_value);
     float w = u.w[i] - decay * u.w[i];
@@ -50,7 +45,7 @@ void sgd_update(const UpdateCommon& u, float* velocity, float momentum, bool nes
 void rmsprop_update(const UpdateCommon& u, float* mean_square, float* momentum_buf, float rho, float momentum,
                     float epsilon, int num_threads) {
   const float decay = u.lr * u.weight_decay;
-#pragma omp parallel for simd num_threads(threads_for(u.n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(u.n, num_threads, kUpdateMinPerThread)) schedule(static)
   for (int64_t i = 0; i < u.n; ++i) {
     const float g = transformed(u.g[i], u.grad_scale, u.clip_value);
     const float s = rho * mean_square[i] + (1.0f - rho) * g * g;
@@ -74,7 +69,7 @@ void adam_update(const UpdateCommon& u, float* m, float* v, float beta1, float b
   const double t = static_cast<double>(step);
   const float alpha = static_cast<float>(u.lr * std::sqrt(1.0 - std::pow(beta2, t)) / (1.0 - std::pow(beta1, t)));
   const float decay = u.lr * u.weight_decay;
-#pragma omp parallel for simd num_threads(threads_for(u.n, num_threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(u.n, num_threads, kUpdateMinPerThread)) schedule(static)
   for (int64_t i = 0; i < u.n; ++i) {
     const float g = transformed(u.g[i], u.grad_scale, u.clip_value);
     const float mi = beta1 * m[i] + (1.0f - beta1) * g;
@@ -87,7 +82,7 @@ void adam_update(const UpdateCommon& u, float* m, float* v, float beta1, float b
 
 double sum_of_squares(int64_t n, const float* x, int num_threads) {
   double total = 0.0;
-#pragma omp parallel for simd num_threads(threads_for(n, num_threads)) reduction(+ : total) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n, num_threads, kUpdateMinPerThread)) reduction(+ : total) schedule(static)
   for (int64_t i = 0; i < n; ++i) total += static_cast<double>(x[i]) * x[i];
   return total;
 }
