@@ -1,7 +1,7 @@
 // Activation kernel bodies, included once per ISA (activations_{portable,avx2,avx512}.cpp), each
 // compiled with its own flags. Pointwise kernels are one loop each under `omp parallel for simd`; the
 // softmax family works row by row (max, exp and sum, scale), rows split over threads. Every exp has a
-// non-positive argument and goes through exp_nonpositive / expm1_nonpositive (tanh too), and GELU's
+// non-positive argument and goes through fast_exp / expm1_nonpositive (tanh too), and GELU's
 // normal CDF through normal_cdf_pdf (vec_math.h): plain arithmetic that vectorizes at any width.
 // Everything here has internal linkage; only make_table() hands the functions out.
 #pragma once
@@ -26,7 +26,7 @@ constexpr float kGeluCubic = 0.044715f;
 
 // sigmoid(v) and sigmoid(-v) = 1 - sigmoid(v), both without overflow or cancellation.
 inline void sigmoid_pair(float v, float& s_pos, float& s_neg) {
-  const float e = exp_nonpositive(-std::fabs(v));  // in (0, 1]
+  const float e = fast_exp(-std::fabs(v));  // in (0, 1]
   const float s = 1.0f / (1.0f + e);
   const float small = e * s;  // sigmoid(-|v|)
   s_pos = v >= 0.0f ? s : small;
@@ -66,7 +66,7 @@ void elu_forward(int64_t n, float alpha, const float* x, float* y, int num_threa
 
 void elu_backward(int64_t n, float alpha, const float* x, const float* dy, float* dx, int num_threads) {
 #pragma omp parallel for simd num_threads(threads_for(n, num_threads, kActivationMinPerThread)) schedule(static)
-  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : alpha * exp_nonpositive(x[i] < 0.0f ? x[i] : 0.0f) * dy[i];
+  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : alpha * fast_exp(x[i] < 0.0f ? x[i] : 0.0f) * dy[i];
 }
 
 // --- gelu ----------------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ void softmax_forward(int64_t rows, int64_t cols, const float* x, float* y, int n
     double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
     for (int64_t j = 0; j < cols; ++j) {
-      yr[j] = exp_nonpositive(xr[j] - m);
+      yr[j] = fast_exp(xr[j] - m);
       sum += yr[j];
     }
     const float inv = static_cast<float>(1.0 / sum);
@@ -200,7 +200,7 @@ void log_softmax_forward(int64_t rows, int64_t cols, const float* x, float* y, i
     const float m = row_max(cols, xr);
     double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < cols; ++j) sum += exp_nonpositive(xr[j] - m);
+    for (int64_t j = 0; j < cols; ++j) sum += fast_exp(xr[j] - m);
     // (x - m) - lse, not x - (m + lse): for |m| >> lse the latter rounds lse to m's ulp.
     const float lse = static_cast<float>(std::log(sum));
 #pragma omp simd
@@ -220,7 +220,7 @@ void log_softmax_backward(int64_t rows, int64_t cols, const float* y, const floa
     for (int64_t j = 0; j < cols; ++j) total += gr[j];
     const float t = static_cast<float>(total);
 #pragma omp simd
-    for (int64_t j = 0; j < cols; ++j) dr[j] = gr[j] - exp_nonpositive(yr[j]) * t;
+    for (int64_t j = 0; j < cols; ++j) dr[j] = gr[j] - fast_exp(yr[j]) * t;
   }
 }
 

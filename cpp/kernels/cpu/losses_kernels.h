@@ -15,6 +15,7 @@
 #include "ironnet/losses.h"
 #include "ironnet/parallel.h"
 #include "kernels/cpu/threads.h"
+#include "kernels/cpu/vec_math.h"
 
 namespace ironnet::cpu::loss_detail {
 
@@ -48,57 +49,6 @@ inline double clip_prob(double p) { return std::min(std::max(p, kLo), kHi); }
 // 0 at 0 and NaN at NaN, like tf.sign; selects rather than int arithmetic, so loops vectorize.
 inline double sign(double d) { return d > 0.0 ? 1.0 : (d < 0.0 ? -1.0 : d); }
 
-// exp(x) in float32 within ~2 ulp, written so `omp simd` loops vectorize it (libm's exp is a scalar
-// call; the clamps below vectorize only with -fno-trapping-math, set for this file in CMakeLists.txt): exp(x) = 2^k exp(r), k = round(x / ln 2), r = x - k ln 2 in [-ln2/2, ln2/2] (ln 2 split in two
-// so k ln 2 is exact), exp(r) by its degree-7 Taylor polynomial (truncation < 1e-8 on that interval),
-// 2^k built in the exponent bits. Below -87.3 (where 2^k would leave the normal range) it returns 0;
-// above 88.3 it saturates at ~2^127 (softmax only ever passes x <= 0); NaN stays NaN.
-inline float fast_exp(float x) {
-  float xc = x > -87.3f ? x : -87.3f;
-  xc = xc < 88.3f ? xc : 88.3f;
-  // Round to nearest by adding and removing 1.5 * 2^23 (SSE2 has no vector floor; without -ffast-math
-  // the compiler keeps the two operations).
-  const float k = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  const float r = (xc - k * 0.693145751953125f) - k * 1.42860682030941723e-6f;
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  const float y = x >= -87.3f ? p * scale : 0.0f;
-  return x == x ? y : x;  // NaN in, NaN out (the clamps above sent it to -87.3 so k stays finite)
-}
-
-// log(x) in float32 within ~2 ulp for positive normal x, vectorizable like fast_exp:
-// x = 2^e m with m in [sqrt(1/2), sqrt(2)), log(m) = 2 atanh(s) = 2 (s + s^3/3 + ... + s^9/9),
-// s = (m - 1) / (m + 1), |s| < 0.172 (truncation < 1e-9). NaN stays NaN.
-inline float fast_log(float x) {
-  int32_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  const int32_t mant_bits = (bits & 0x007fffff) | 0x3f800000;  // m in [1, 2)
-  float m;
-  std::memcpy(&m, &mant_bits, sizeof m);
-  const bool big = m > 1.41421356f;
-  m = big ? 0.5f * m : m;
-  const float e = static_cast<float>(((bits >> 23) & 0xff) - 127) + (big ? 1.0f : 0.0f);
-  const float s = (m - 1.0f) / (m + 1.0f);
-  const float s2 = s * s;
-  float poly = 2.0f / 9.0f;
-  poly = poly * s2 + 2.0f / 7.0f;
-  poly = poly * s2 + 2.0f / 5.0f;
-  poly = poly * s2 + 2.0f / 3.0f;
-  poly = poly * s2 + 2.0f;
-  const float y = e * 0.693145751953125f + (s * poly + e * 1.42860682030941723e-6f);
-  return x == x ? y : x;
-}
-
-// Keras's clip in float32, NaN passing through.
 inline float clip_prob_f(float p) {
   const float lo = kLossEpsilon, hi = 1.0f - kLossEpsilon;
   const float c = p < lo ? lo : p;

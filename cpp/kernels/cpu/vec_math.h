@@ -9,21 +9,18 @@ namespace ironnet::cpu {
 // function with external linkage would let the linker keep one, maybe AVX-512 code on an AVX2 CPU).
 namespace {
 
-// exp(x) for x <= 0 (every exp an activation needs: of -|x|, x - rowmax, -x^2/2, a log-probability).
-// Range reduction x = n ln2 + r, |r| <= ln2/2, with ln2 split in two (Cody-Waite) so r is exact to
-// float precision; exp(r) by its Taylor series to r^7 (truncation < 6e-9 relative, below an ulp);
-// then the exponent field gets n. Measured against double over [-110, 0]: at most 1.7 ulp. For
-// x < -87 the result flushes to 0 (exp(-87) = 1.6e-38): an absolute error under 1.7e-38.
-inline float exp_nonpositive(float x) {
-  constexpr float kLog2e = 1.44269504088896341f;
-  constexpr float kLn2Hi = 0.693359375f;           // 9 significant bits: n * kLn2Hi is exact
-  constexpr float kLn2Lo = -2.12194440054690583e-4f;  // ln 2 - kLn2Hi
-  constexpr float kRound = 12582912.0f;             // 1.5 * 2^23: adding it rounds to an integer
-  constexpr float kMin = -87.0f;                    // exp(kMin) is still a normal float
-  const float xc = x < kMin ? kMin : x;
-  const float shifted = xc * kLog2e + kRound;
-  const float n = shifted - kRound;                 // round(x / ln 2), in [-126, 0]
-  const float r = (xc - n * kLn2Hi) - n * kLn2Lo;
+// exp(x) in float32 within ~2 ulp, written so `omp simd` loops vectorize it (the clamps vectorize only with
+// -fno-trapping-math, set for the files that include this header in CMakeLists.txt): exp(x) = 2^k exp(r), k = round(x / ln 2), r = x - k ln 2 in [-ln2/2, ln2/2] (ln 2 split in two
+// so k ln 2 is exact), exp(r) by its degree-7 Taylor polynomial (truncation < 1e-8 on that interval),
+// 2^k built in the exponent bits. Below -87.3 (where 2^k would leave the normal range) it returns 0;
+// above 88.3 it saturates at ~2^127 (softmax only ever passes x <= 0); NaN stays NaN.
+inline float fast_exp(float x) {
+  float xc = x > -87.3f ? x : -87.3f;
+  xc = xc < 88.3f ? xc : 88.3f;
+  // Round to nearest by adding and removing 1.5 * 2^23 (SSE2 has no vector floor; without -ffast-math
+  // the compiler keeps the two operations).
+  const float k = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const float r = (xc - k * 0.693145751953125f) - k * 1.42860682030941723e-6f;
   float p = 1.0f / 5040.0f;
   p = p * r + 1.0f / 720.0f;
   p = p * r + 1.0f / 120.0f;
@@ -32,16 +29,37 @@ inline float exp_nonpositive(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  int32_t shifted_bits;
-  std::memcpy(&shifted_bits, &shifted, sizeof shifted_bits);
-  int32_t round_bits;
-  std::memcpy(&round_bits, &kRound, sizeof round_bits);
-  const int32_t scale_bits = (shifted_bits - round_bits + 127) << 23;  // 2^n
+  const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
   float scale;
-  std::memcpy(&scale, &scale_bits, sizeof scale);
-  return x < kMin ? 0.0f : p * scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  const float y = x >= -87.3f ? p * scale : 0.0f;
+  return x == x ? y : x;  // NaN in, NaN out (the clamps above sent it to -87.3 so k stays finite)
 }
 
+// log(x) in float32 within ~2 ulp for positive normal x, vectorizable like fast_exp:
+// x = 2^e m with m in [sqrt(1/2), sqrt(2)), log(m) = 2 atanh(s) = 2 (s + s^3/3 + ... + s^9/9),
+// s = (m - 1) / (m + 1), |s| < 0.172 (truncation < 1e-9). NaN stays NaN.
+inline float fast_log(float x) {
+  int32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  const int32_t mant_bits = (bits & 0x007fffff) | 0x3f800000;  // m in [1, 2)
+  float m;
+  std::memcpy(&m, &mant_bits, sizeof m);
+  const bool big = m > 1.41421356f;
+  m = big ? 0.5f * m : m;
+  const float e = static_cast<float>(((bits >> 23) & 0xff) - 127) + (big ? 1.0f : 0.0f);
+  const float s = (m - 1.0f) / (m + 1.0f);
+  const float s2 = s * s;
+  float poly = 2.0f / 9.0f;
+  poly = poly * s2 + 2.0f / 7.0f;
+  poly = poly * s2 + 2.0f / 5.0f;
+  poly = poly * s2 + 2.0f / 3.0f;
+  poly = poly * s2 + 2.0f;
+  const float y = e * 0.693145751953125f + (s * poly + e * 1.42860682030941723e-6f);
+  return x == x ? y : x;
+}
+
+// Keras's clip in float32, NaN passing through.
 // exp(x) - 1 for x <= 0 without the cancellation of exp(x) - 1 near 0: below -0.5 the subtraction
 // loses at most a bit (exp(-0.5) = 0.61); from -0.5 to 0 a Taylor series to x^9 (truncation under
 // 3e-10 relative to the result there).
@@ -56,7 +74,7 @@ inline float expm1_nonpositive(float x) {
   p = p * x + 0.5f;
   p = p * x + 1.0f;
   const float series = p * x;
-  const float shifted = exp_nonpositive(x) - 1.0f;
+  const float shifted = fast_exp(x) - 1.0f;
   return x < -0.5f ? shifted : series;
 }
 
@@ -84,7 +102,7 @@ inline void normal_cdf_pdf(float x, float& cdf, float& pdf) {
   float ah;
   std::memcpy(&ah, &bits, sizeof ah);
   const float al = a - ah;
-  const float gauss = exp_nonpositive(-0.5f * ah * ah) * exp_nonpositive(-0.5f * al * (a + ah));  // exp(-x^2/2)
+  const float gauss = fast_exp(-0.5f * ah * ah) * fast_exp(-0.5f * al * (a + ah));  // exp(-x^2/2)
 
   const float w = s * s;
   float e = 1.6462114e-06f;
