@@ -60,7 +60,7 @@ def ref_kwargs(cls, kwargs, clip):
 
 @pytest.mark.parametrize("cls,step,kwargs", CASES)
 @pytest.mark.parametrize("clip", CLIPPING, ids=lambda c: next(iter(c), "noclip"))
-def test_one_step_matches_keras_formula(rng, num_threads, cls, step, kwargs, clip):
+def test_one_step_matches_keras_formula(rng, cpu_isa, num_threads, cls, step, kwargs, clip):
     ws, gs = params(rng, SHAPES)
     got = run(cls(**kwargs, **clip), ws, [gs])
     want = run_ref(step, ws, [gs], [kwargs["learning_rate"]], **ref_kwargs(cls, kwargs, clip))
