@@ -5,7 +5,7 @@ The full suite (a reference per op, awkward shapes, error messages) comes from t
 import numpy as np
 
 import ironnet
-from ironnet.__main__ import main as demo_main
+from ironnet.demo_gemm import main as demo_main
 
 
 def test_gemm_matches_numpy_exactly_on_small_integers():

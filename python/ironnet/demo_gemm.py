@@ -1,4 +1,4 @@
-"""`python -m ironnet`: what this build is, a short tour of the tensor API, and a quick GEMM benchmark.
+"""`python -m ironnet.demo_gemm`: what this build is, a short tour of the tensor API, and a quick GEMM benchmark.
 
 The benchmark checks ironnet's float32 GEMM against a float64 NumPy product first, then times it against
 NumPy's matmul (its BLAS) on the same data with the same number of threads. bench/bench_gemm.py is
@@ -127,7 +127,7 @@ def benchmark(repeats: int) -> bool:
 
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ironnet",
+        prog="python -m ironnet.demo_gemm",
         description="Shows ironnet's build configuration, a short tour of its tensor API, and a quick "
         "float32 GEMM benchmark against NumPy (correctness checked first).",
         epilog="The full benchmark, with PyTorch and more shapes: python bench/bench_gemm.py",
