@@ -188,6 +188,8 @@ def test_model_call_errors():
         model([rand(4, 3)])
     with pytest.raises(ValueError, match=r"in_b: expected inputs of shape \(batch, 2\), got \(4, 3\)"):
         model([rand(4, 3), rand(4, 3)])
+    with pytest.raises(TypeError, match="nesting models"):
+        model([layers.Input((3,)), layers.Input((2,))])
 
 
 def test_output_not_connected_to_inputs():

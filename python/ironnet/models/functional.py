@@ -8,7 +8,7 @@ import numpy as np
 
 from ..layers.base import Layer
 from ..layers.core import InputLayer
-from ..layers.symbolic import Node, SymbolicTensor
+from ..layers.symbolic import Node, SymbolicTensor, is_symbolic
 from ..tensor import Tensor
 from .model import Model, _as_batch_tensor
 
@@ -131,6 +131,9 @@ class Functional(Model):
         return out if self._multi_out else out[0]
 
     def __call__(self, x: Any, training: bool = False) -> Any:
+        if is_symbolic(x):
+            raise TypeError(f"{self.name}: calling a model on symbolic tensors (nesting models) is not "
+                            f"supported yet; call its layers instead")
         if isinstance(x, (list, tuple)):
             x = [t if isinstance(t, Tensor) else _as_batch_tensor(np.asarray(t)) for t in x]
         elif not isinstance(x, Tensor):
