@@ -11,6 +11,7 @@ import numpy as np
 from .. import initializers
 from .. import random as ir_random
 from ..tensor import Tensor
+from .symbolic import Node, SymbolicTensor, is_symbolic
 
 Shape = Tuple[Optional[int], ...]
 
@@ -45,6 +46,10 @@ class Layer:
         self._weights: List[Weight] = []
         self.input_shape: Optional[Shape] = (None, *input_shape) if input_shape is not None else None
         self.output_shape: Optional[Shape] = None
+        self._inbound_nodes: List[Node] = []
+
+    # Merge layers take a list of inputs (and list of shapes); every other layer takes one.
+    _takes_list = False
 
     # --- what subclasses provide ---------------------------------------------------------------
     def build(self, input_shape: Shape) -> None:
@@ -101,22 +106,56 @@ class Layer:
             weight.tensor.numpy()[...] = array
 
     # --- calling ---------------------------------------------------------------------------------
-    def __call__(self, inputs: Any, training: bool = False) -> Tensor:
+    def __call__(self, inputs: Any, training: bool = False) -> Any:
+        """On real data (a Tensor or array; a list of them for merge layers): builds on first use, runs
+        `call`. On symbolic tensors (from Input): builds from their shapes and returns a SymbolicTensor."""
         if not isinstance(inputs, Tensor):
-            inputs = Tensor(_as_impl(np.asarray(inputs, dtype=np.float32)))
+            if is_symbolic(inputs):
+                return self._call_symbolic(inputs)
+            inputs = self._to_tensors(inputs)
         if not self.built:
-            self.build_for((None, *inputs.shape[1:]))
+            self.build_for(_batch_shape(inputs))
         return self.call(inputs, training=training)
+
+    def _to_tensors(self, inputs: Any) -> Any:
+        if self._takes_list:
+            if not isinstance(inputs, (list, tuple)):
+                raise TypeError(f"{self.name}: expected a list of inputs, got {type(inputs).__name__}")
+            return [t if isinstance(t, Tensor) else Tensor(_as_impl(np.asarray(t, dtype=np.float32)))
+                    for t in inputs]
+        return Tensor(_as_impl(np.asarray(inputs, dtype=np.float32)))
+
+    def _call_symbolic(self, inputs: Any) -> SymbolicTensor:
+        is_list = isinstance(inputs, (list, tuple))
+        if is_list != self._takes_list:
+            what = f"a list of {len(inputs)} tensors" if is_list else "a single tensor"
+            raise ValueError(
+                f"{self.name} ({type(self).__name__}) expects {'a list of' if self._takes_list else 'a single'} "
+                f"input{'s' if self._takes_list else ''}, got {what}"
+            )
+        shape = [t.shape for t in inputs] if is_list else inputs.shape
+        if not self.built:
+            self.build_for(shape)
+        out_shape = self.compute_output_shape(shape)
+        node = Node(self, list(inputs) if is_list else [inputs])
+        return SymbolicTensor(out_shape, node, name=self.name if node.index == 0 else f"{self.name}_{node.index}")
 
     def build_for(self, input_shape: Shape) -> None:
         """Builds for `input_shape` (batch dimension included) and records the layer's shapes."""
         self.build(input_shape)
-        self.input_shape = tuple(input_shape)
+        self.input_shape = [tuple(s) for s in input_shape] if self._takes_list else tuple(input_shape)
         self.output_shape = self.compute_output_shape(self.input_shape)
         self.built = True
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _batch_shape(inputs: Any) -> Any:
+    """The shape(s) a layer builds for: the batch dimension replaced by None."""
+    if isinstance(inputs, Tensor):
+        return (None, *inputs.shape[1:])
+    return [(None, *t.shape[1:]) for t in inputs]
 
 
 def _as_impl(array: np.ndarray):

@@ -7,14 +7,18 @@ from typing import Any, Dict, Optional, Sequence
 from .. import activations, initializers, ops
 from ..tensor import Tensor
 from .base import Layer, Shape
+from .symbolic import Node, SymbolicTensor
 
 
 class InputLayer(Layer):
-    """Declares the shape of a model's input (without the batch dimension); passes inputs through."""
+    """Declares the shape of a model's input (without the batch dimension); passes inputs through.
+
+    `output` is the SymbolicTensor that a functional Model starts from (what Input returns)."""
 
     def __init__(self, shape: Sequence[int], name: Optional[str] = None):
         super().__init__(name=name, input_shape=shape)
         self.build_for(self.input_shape)
+        self.output = SymbolicTensor(self.input_shape, Node(self, []), name=self.name)
 
     def call(self, inputs: Tensor, training: bool = False) -> Tensor:
         if inputs.shape[1:] != self.input_shape[1:]:
@@ -28,9 +32,10 @@ class InputLayer(Layer):
         return {**super().get_config(), "shape": list(self.input_shape[1:])}
 
 
-def Input(shape: Sequence[int], name: Optional[str] = None) -> InputLayer:
-    """keras.Input for a Sequential model: the shape of one sample (no batch dimension)."""
-    return InputLayer(shape, name=name)
+def Input(shape: Sequence[int], name: Optional[str] = None) -> SymbolicTensor:
+    """keras.Input: a symbolic tensor of shape (None, *shape) to call layers on and build a functional
+    Model from; also accepted as the first element of a Sequential. shape: one sample's shape."""
+    return InputLayer(shape, name=name).output
 
 
 class Dense(Layer):

@@ -1,5 +1,6 @@
-"""Models (keras.models): Sequential and the Model training API."""
+"""Models (keras.models): Sequential, the functional Model(inputs, outputs) and the training API."""
+from .functional import Functional
 from .model import Model
 from .sequential import Sequential
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "Functional"]

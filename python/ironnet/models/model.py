@@ -22,7 +22,16 @@ def _as_batch_tensor(array: np.ndarray) -> Tensor:
 
 
 class Model:
-    """Subclasses provide `call(x, training)` and `layers`; this class trains and evaluates them."""
+    """Subclasses provide `call(x, training)` and `layers`; this class trains and evaluates them.
+
+    `Model(inputs, outputs, name=None)` with symbolic tensors (from Input) makes a functional model."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Model":
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .functional import Functional
+
+            return super().__new__(Functional)
+        return super().__new__(cls)
 
     def __init__(self, name: Optional[str] = None):
         self.name = name or "model"
@@ -42,6 +51,12 @@ class Model:
 
     def __call__(self, x: Any, training: bool = False) -> Tensor:
         return self.call(x if isinstance(x, Tensor) else _as_batch_tensor(np.asarray(x)), training=training)
+
+    @property
+    def _input_count(self) -> int:
+        """How many input arrays `call` takes (a list of them when more than one); 0 for a model
+        that takes exactly one array and never a list (Sequential: x=[row] is one sample)."""
+        return 0
 
     # --- weights ---------------------------------------------------------------------------------
     @property
@@ -88,12 +103,13 @@ class Model:
             raise RuntimeError(f"{self.name}.{what}: call compile(optimizer, loss) first")
 
     # --- training --------------------------------------------------------------------------------
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> Tuple[float, np.ndarray]:
-        """One optimizer step on a batch; returns its loss and predictions."""
+    def train_step(self, x: Any, y: np.ndarray) -> Tuple[float, np.ndarray]:
+        """One optimizer step on a batch (x: an array, or a list of arrays for a multi-input model);
+        returns its loss and predictions."""
         weights = self.trainable_weights
         for w in weights:
             w.grad = None
-        y_pred = self.call(_as_batch_tensor(x), training=True)
+        y_pred = self.call(_batch_tensors(x), training=True)
         loss = self.loss(y, y_pred)
         loss.backward()
         self.optimizer.apply([w.grad for w in weights], weights)
@@ -107,19 +123,23 @@ class Model:
         gradient descent). validation_split holds out the last fraction of the data, before shuffling,
         as Keras does. Returns the History whose .history has 'loss', the metrics and their 'val_' forms."""
         self._check_compiled("fit")
-        x, y = _arrays(x, y, "fit")
+        x, y = _arrays(x, y, f"{self.name}.fit", self._input_count)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"{self.name}.fit: validation_split must be in [0, 1), got {validation_split}")
         if validation_split and validation_data is None:
-            cut = int(len(x) * (1.0 - validation_split))
-            validation_data = (x[cut:], y[cut:])
-            x, y = x[:cut], y[:cut]
+            n = _length(x)
+            cut = int(n * (1.0 - validation_split))
+            validation_data = (_rows(x, slice(cut, n)), y[cut:])
+            x, y = _rows(x, slice(0, cut)), y[:cut]
         if validation_data is not None:
-            validation_data = _arrays(*validation_data, "fit(validation_data)")
-        batch_size = len(x) if batch_size is None else batch_size
+            if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
+                raise ValueError(f"{self.name}.fit: validation_data must be a pair (x_val, y_val)")
+            validation_data = _arrays(*validation_data, f"{self.name}.fit(validation_data)", self._input_count)
+        n_samples = _length(x)
+        batch_size = n_samples if batch_size is None else batch_size
         if batch_size <= 0:
             raise ValueError(f"{self.name}.fit: batch_size must be positive, got {batch_size}")
-        steps = max(1, math.ceil(len(x) / batch_size))
+        steps = max(1, math.ceil(n_samples / batch_size))
 
         self.history = History()
         all_callbacks = [self.history, *(callbacks or [])]
@@ -135,12 +155,12 @@ class Model:
             for cb in all_callbacks:
                 cb.on_epoch_begin(epoch)
             reporter.epoch_begin(epoch)
-            order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
+            order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
             total, seen, preds, trues = 0.0, 0, [], []
             start = time.perf_counter()
             for step in range(steps):
                 idx = order[step * batch_size : (step + 1) * batch_size]
-                xb, yb = x[idx], y[idx]
+                xb, yb = _rows(x, idx), y[idx]
                 for cb in all_callbacks:
                     cb.on_train_batch_begin(step)
                 loss, pred = self.train_step(xb, yb)
@@ -174,26 +194,31 @@ class Model:
     # --- inference -------------------------------------------------------------------------------
     @no_grad()
     def predict(self, x: Any, batch_size: int = 32, verbose: Union[int, str] = 0) -> np.ndarray:
-        """The model's outputs for x, as a NumPy array, computed in batches in inference mode."""
-        x = np.asarray(x, dtype=np.float32)
-        if len(x) == 0:
+        """The model's outputs for x (an array, or a list of arrays for a multi-input model), as a
+        NumPy array (a list of them for a multi-output model), computed in batches in inference mode."""
+        x = _inputs(x, f"{self.name}.predict", self._input_count)
+        n = _length(x)
+        if n == 0:
             raise ValueError(f"{self.name}.predict: x is empty")
-        outs = [self.call(_as_batch_tensor(x[i : i + batch_size]), training=False).numpy().copy()
-                for i in range(0, len(x), batch_size)]
-        return np.concatenate(outs)
+        outs = [self.call(_batch_tensors(_rows(x, slice(i, i + batch_size))), training=False)
+                for i in range(0, n, batch_size)]
+        if isinstance(outs[0], (list, tuple)):
+            return [np.concatenate([o[k].numpy() for o in outs]) for k in range(len(outs[0]))]
+        return np.concatenate([o.numpy() for o in outs])
 
     @no_grad()
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int = 32, verbose: Union[int, str] = "auto",
                  return_dict: bool = False) -> Any:
         """The loss (and metrics) over (x, y): a float, [loss, *metrics], or a dict with return_dict."""
         self._check_compiled("evaluate")
-        x, y = _arrays(x, y, "evaluate")
+        x, y = _arrays(x, y, f"{self.name}.evaluate", self._input_count)
+        n = len(y)
         total, preds = 0.0, []
-        for i in range(0, len(x), batch_size):
-            pred = self.call(_as_batch_tensor(x[i : i + batch_size]), training=False)
+        for i in range(0, n, batch_size):
+            pred = self.call(_batch_tensors(_rows(x, slice(i, i + batch_size))), training=False)
             total += float(self.loss(y[i : i + batch_size], pred).numpy()) * len(pred)
             preds.append(pred.numpy().copy())
-        logs = {"loss": total / len(x)}
+        logs = {"loss": total / n}
         logs.update(self._metric_logs(y, np.concatenate(preds)))
         if verbose not in (0, "0"):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
@@ -214,15 +239,51 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _arrays(x: Any, y: Any, what: str) -> Tuple[np.ndarray, np.ndarray]:
+def _as_array(x: Any) -> np.ndarray:
+    x = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
+    return x if x.dtype == np.float32 else x.astype(np.float32)
+
+
+def _inputs(x: Any, what: str, n_inputs: int) -> Any:
+    """x as one float32 array, or (for a model with several inputs) a list of them of one length."""
+    if n_inputs <= 1:
+        if n_inputs == 1 and isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], (np.ndarray, Tensor)):
+            x = x[0]
+        return _as_array(x)
+    if not isinstance(x, (list, tuple)) or len(x) != n_inputs:
+        got = f"a list of {len(x)}" if isinstance(x, (list, tuple)) else f"a single {type(x).__name__}"
+        raise ValueError(f"{what}: the model has {n_inputs} inputs, so x must be a list of {n_inputs} arrays; "
+                         f"got {got}")
+    xs = [_as_array(a) for a in x]
+    lengths = [len(a) for a in xs]
+    if len(set(lengths)) != 1:
+        raise ValueError(f"{what}: the input arrays must have the same number of samples, got "
+                         f"{', '.join(f'{n} ({a.shape})' for n, a in zip(lengths, xs))}")
+    return xs
+
+
+def _length(x: Any) -> int:
+    return len(x) if isinstance(x, np.ndarray) else len(x[0])
+
+
+def _rows(x: Any, index: Any) -> Any:
+    """The samples `index` (a slice or index array) of one array or of each array in a list."""
+    return x[index] if isinstance(x, np.ndarray) else [a[index] for a in x]
+
+
+def _batch_tensors(x: Any) -> Any:
+    return _as_batch_tensor(x) if isinstance(x, np.ndarray) else [_as_batch_tensor(a) for a in x]
+
+
+def _arrays(x: Any, y: Any, what: str, n_inputs: int = 0) -> Tuple[Any, np.ndarray]:
     if x is None or y is None:
         raise ValueError(f"{what}: both x and y are needed")
-    x = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
+    x = _inputs(x, what, n_inputs)
     y = np.asarray(y.numpy() if isinstance(y, Tensor) else y)
-    if x.dtype != np.float32:
-        x = x.astype(np.float32)
-    if len(x) != len(y):
-        raise ValueError(f"{what}: x has {len(x)} samples ({x.shape}) but y has {len(y)} ({y.shape})")
-    if len(x) == 0:
+    n = _length(x)
+    if n != len(y):
+        shape = x.shape if isinstance(x, np.ndarray) else [a.shape for a in x]
+        raise ValueError(f"{what}: x has {n} samples ({shape}) but y has {len(y)} ({y.shape})")
+    if n == 0:
         raise ValueError(f"{what}: x and y are empty")
     return x, y

@@ -5,6 +5,7 @@ from typing import Any, List, Optional, Sequence
 
 from ..layers.base import Layer
 from ..layers.core import InputLayer
+from ..layers.symbolic import SymbolicTensor
 from ..tensor import Tensor
 from .model import Model
 
@@ -24,7 +25,10 @@ class Sequential(Model):
     def layers(self) -> List[Layer]:
         return list(self._layers)
 
-    def add(self, layer: Layer) -> None:
+    def add(self, layer: Any) -> None:
+        """Appends a layer; an Input (its symbolic tensor) or an InputLayer may only come first."""
+        if isinstance(layer, SymbolicTensor) and isinstance(layer.layer, InputLayer):
+            layer = layer.layer
         if not isinstance(layer, Layer):
             raise TypeError(f"{self.name}.add: expected a Layer, got {type(layer).__name__}")
         if isinstance(layer, InputLayer):

@@ -19,15 +19,25 @@ def _bytes(n_params: int) -> str:
 
 
 def format_summary(model: Any) -> str:
-    rows: List[List[str]] = [["Layer (type)", "Output Shape", "Param #"]]
+    """Keras's table; functional models that are not a plain chain get a "Connected to" column
+    listing each layer's inputs as name[call][tensor]."""
+    connected = hasattr(model, "_connections") and not model._is_chain()
+    header = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if connected else [])
+    rows: List[List[str]] = [header]
     for layer in model.layers:
         out = _shape(layer.output_shape) if layer.output_shape is not None else "?"
-        rows.append([f"{layer.name} ({type(layer).__name__})", out, f"{layer.count_params():,}"])
-    widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
+        row = [f"{layer.name} ({type(layer).__name__})", out, f"{layer.count_params():,}"]
+        if connected:
+            row.append(", ".join(model._connections(layer)) or "-")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) + 2 for i in range(len(header))]
     line = "─" * sum(widths)
     text = [f'Model: "{model.name}"', line]
     for i, row in enumerate(rows):
-        text.append(row[0].ljust(widths[0]) + row[1].ljust(widths[1]) + row[2].rjust(widths[2]))
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2])]
+        if connected:
+            cells.append("  " + row[3].ljust(widths[3] - 2))
+        text.append("".join(cells).rstrip())
         text.append("═" * sum(widths) if i == 0 else line)
     total = model.count_params()
     trainable = int(sum(w.numel() for w in model.trainable_weights))

@@ -1,0 +1,171 @@
+"""The functional Model: a DAG of layer calls traced from symbolic output tensors back to Inputs,
+run in topological order. `keras.Model(inputs, outputs)` builds one of these."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..layers.base import Layer
+from ..layers.core import InputLayer
+from ..layers.symbolic import Node, SymbolicTensor, is_symbolic
+from ..tensor import Tensor
+from .model import Model, _as_batch_tensor
+
+
+def _as_list(x: Any, what: str) -> List[SymbolicTensor]:
+    items = list(x) if isinstance(x, (list, tuple)) else [x]
+    if not items:
+        raise ValueError(f"Model: {what} is empty")
+    for t in items:
+        if not isinstance(t, SymbolicTensor):
+            raise TypeError(f"Model: {what} must be symbolic tensors (from Input and layer calls), "
+                            f"got {type(t).__name__}")
+    return items
+
+
+class Functional(Model):
+    """A model defined by its symbolic inputs and outputs: single or multiple of each (lists), with
+    branches, merges and shared layers. `layers` lists the InputLayers first, then each layer once,
+    in the order it first runs."""
+
+    def __init__(self, inputs: Any, outputs: Any, name: Optional[str] = None):
+        super().__init__(name=name or "functional")
+        self._multi_in = isinstance(inputs, (list, tuple))
+        self._multi_out = isinstance(outputs, (list, tuple))
+        self.inputs = _as_list(inputs, "inputs")
+        self.outputs = _as_list(outputs, "outputs")
+        for t in self.inputs:
+            if not isinstance(t.layer, InputLayer):
+                raise ValueError(f"Model: inputs must come from Input(...), got {t.name} made by {t.layer.name}")
+        if len({id(t) for t in self.inputs}) != len(self.inputs):
+            raise ValueError("Model: the same Input appears twice in inputs")
+        self._nodes, self._depth = self._trace()
+        seen: Dict[int, Layer] = {}
+        for node in self._nodes:
+            seen.setdefault(id(node.layer), node.layer)
+        self._layers: List[Layer] = list(seen.values())
+        self._plan = self._make_plan()
+
+    # --- graph -----------------------------------------------------------------------------------
+    def _trace(self) -> Tuple[List[Node], Dict[int, int]]:
+        """The nodes between inputs and outputs sorted by depth (longest path from an input), ties in
+        depth-first order; ValueError when an output depends on an Input that is not a model input."""
+        input_ids = {id(t.node) for t in self.inputs}
+        order: List[Node] = []
+        depth: Dict[int, int] = {}
+        visiting = set()
+
+        def visit(node: Node, tensor: SymbolicTensor) -> int:
+            key = id(node)
+            if key in depth:
+                return depth[key]
+            if key in visiting:
+                raise ValueError(f"Model: the graph has a cycle through {node.layer.name}")
+            if not node.inputs:
+                if key not in input_ids:
+                    raise ValueError(
+                        f"Model: graph disconnected: {tensor.name} {tensor.shape} comes from {node.layer.name}, "
+                        f"which is not one of the model's inputs ({', '.join(t.name for t in self.inputs)})"
+                    )
+                d = 0
+            else:
+                visiting.add(key)
+                d = 1 + max(visit(t.node, t) for t in node.inputs)
+                visiting.discard(key)
+            depth[key] = d
+            order.append(node)
+            return d
+
+        for t in self.inputs:  # inputs first, in their order, even if an output ignores one
+            visit(t.node, t)
+        for t in self.outputs:
+            visit(t.node, t)
+        rank = {id(n): i for i, n in enumerate(order)}
+        order.sort(key=lambda n: (depth[id(n)], rank[id(n)]))
+        return order, depth
+
+    def _make_plan(self) -> List[Tuple[Layer, Any, List[int]]]:
+        """Per non-input node: its layer, the slots its inputs are read from (an int or a list for
+        merge layers) and the slots its outputs go to. Slots 0..n_inputs-1 hold the model inputs."""
+        slot: Dict[int, int] = {id(t): i for i, t in enumerate(self.inputs)}
+        plan = []
+        for node in self._nodes:
+            if not node.inputs:
+                continue
+            args = [slot[id(t)] for t in node.inputs]
+            outs = []
+            for t in node.outputs:
+                slot[id(t)] = len(slot)
+                outs.append(slot[id(t)])
+            plan.append((node.layer, args if node.layer._takes_list else args[0], outs))
+        self._output_slots = [slot[id(t)] for t in self.outputs]
+        self._n_slots = len(slot)
+        return plan
+
+    @property
+    def layers(self) -> List[Layer]:
+        return list(self._layers)
+
+    @property
+    def _input_count(self) -> int:
+        return len(self.inputs)
+
+    # --- running ---------------------------------------------------------------------------------
+    def call(self, x: Any, training: bool = False) -> Any:
+        """x: one Tensor, or a list with one Tensor per model input; returns one Tensor, or a list
+        when the model was made with a list of outputs."""
+        xs = list(x) if isinstance(x, (list, tuple)) else [x]
+        if len(xs) != len(self.inputs):
+            raise ValueError(
+                f"{self.name}: expects {len(self.inputs)} input(s) "
+                f"({', '.join(f'{t.name} {t.shape}' for t in self.inputs)}), got {len(xs)}"
+            )
+        values: List[Any] = [None] * self._n_slots
+        for i, (t, v) in enumerate(zip(self.inputs, xs)):
+            values[i] = t.layer.call(v)
+        for layer, args, outs in self._plan:
+            inp = [values[a] for a in args] if isinstance(args, list) else values[args]
+            values[outs[0]] = layer(inp, training=training)
+        out = [values[s] for s in self._output_slots]
+        return out if self._multi_out else out[0]
+
+    def __call__(self, x: Any, training: bool = False) -> Any:
+        if is_symbolic(x):
+            raise TypeError(f"{self.name}: calling a model on symbolic tensors (nesting models) is not "
+                            f"supported yet; call its layers instead")
+        if isinstance(x, (list, tuple)):
+            x = [t if isinstance(t, Tensor) else _as_batch_tensor(np.asarray(t)) for t in x]
+        elif not isinstance(x, Tensor):
+            x = _as_batch_tensor(np.asarray(x))
+        return self.call(x, training=training)
+
+    # --- description -------------------------------------------------------------------------------
+    def _is_chain(self) -> bool:
+        """True when the graph is a single line of single-use layers (summary then omits "Connected to")."""
+        if len(self.inputs) != 1 or len(self.outputs) != 1:
+            return False
+        depths = [self._depth[id(n)] for n in self._nodes]
+        return (len(set(depths)) == len(depths)
+                and all(len(n.inputs) <= 1 and len(n.layer._inbound_nodes) == 1 for n in self._nodes))
+
+    def _connections(self, layer: Layer) -> List[str]:
+        """"name[node][tensor]" for each input of each of the layer's calls inside this model."""
+        mine = {id(n) for n in self._nodes}
+        out = []
+        for node in layer._inbound_nodes:
+            if id(node) in mine:
+                for t in node.inputs:
+                    out.append(f"{t.layer.name}[{t.node.index}][{t.node.outputs.index(t)}]")
+        return out
+
+    def _requires_single_output(self, what: str) -> None:
+        if len(self.outputs) != 1:
+            raise ValueError(
+                f"{self.name}.{what}: training or evaluating a model with {len(self.outputs)} outputs is not "
+                f"supported yet (one loss cannot be matched to several outputs); build a model per output"
+            )
+
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Optional[Sequence[Any]] = None) -> None:
+        self._requires_single_output("compile")
+        super().compile(optimizer, loss, metrics)
