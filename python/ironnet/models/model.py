@@ -122,7 +122,8 @@ class Model:
         steps = max(1, math.ceil(len(x) / batch_size))
 
         self.history = History()
-        all_callbacks = [self.history, *(callbacks or [])]
+        # History last, as in Keras: it records what the other callbacks add to the logs (learning_rate).
+        all_callbacks = [*(callbacks or []), self.history]
         for cb in all_callbacks:
             cb.set_model(self)
         self.history.params = {"epochs": epochs, "steps": steps, "verbose": verbose}
