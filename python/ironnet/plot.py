@@ -119,7 +119,9 @@ def history(history_or_dict: Any, path: PathLike, metrics: Optional[Sequence[str
     for ax, name in zip(axes, names):
         if name in logs:  # a series with no validation twin (the learning rate) is labelled by its name
             label = "training" if f"val_{name}" in logs else name.replace("_", " ")
-            ax.plot(epochs, logs[name], marker=marker, markersize=4, color="tab:blue", label=label)
+            # a rate holds for a whole epoch and changes between epochs: drawn as steps
+            style = "steps-post" if name in ("learning_rate", "lr") else "default"
+            ax.plot(epochs, logs[name], marker=marker, markersize=4, color="tab:blue", label=label, drawstyle=style)
         if f"val_{name}" in logs:
             ax.plot(epochs, logs[f"val_{name}"], marker=marker, markersize=4, linestyle="--",
                     color="tab:orange", label="validation")
