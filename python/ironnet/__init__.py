@@ -1,6 +1,6 @@
 """ironnet: deep learning on hand-written C++ (OpenMP + SIMD) and CUDA kernels."""
 from . import _C
-from . import activations, autograd, callbacks, cuda, datasets, initializers, layers, losses, metrics, models, ops, optimizers
+from . import activations, autograd, callbacks, cuda, datasets, initializers, layers, losses, metrics, models, ops, optimizers, plot
 from .random import set_random_seed
 from .autograd import no_grad
 from .config import (
@@ -38,6 +38,7 @@ __all__ = [
     "losses",
     "datasets",
     "metrics",
+    "plot",
     "autograd",
     "no_grad",
     "cuda",

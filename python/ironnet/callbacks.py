@@ -2,7 +2,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional
+import numbers
+from typing import Any, Callable, Dict, List, Optional
+
+
+def _higher_is_better(monitor: str) -> bool:
+    """mode='auto': accuracies and the classification scores improve upward, everything else
+    (losses, errors, perplexity) downward."""
+    name = monitor[4:] if monitor.startswith("val_") else monitor
+    return "acc" in name or name.endswith(("precision", "recall", "f1", "f1_score", "r2", "auc"))
 
 
 class Callback:
@@ -50,7 +58,7 @@ class EarlyStopping(Callback):
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"EarlyStopping: mode must be auto, min or max, got {mode!r}")
         if mode == "auto":
-            mode = "max" if "acc" in monitor or monitor.endswith(("precision", "recall", "f1", "r2")) else "min"
+            mode = "max" if _higher_is_better(monitor) else "min"
         self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
         self.sign = 1.0 if mode == "min" else -1.0  # compare sign * value: lower is better
         self.restore_best_weights, self.verbose = restore_best_weights, verbose
@@ -90,3 +98,122 @@ class TerminateOnNaN(Callback):
         if loss is not None and not math.isfinite(loss):
             print(f"Batch {batch}: invalid loss {loss}, terminating training")
             self.model.stop_training = True
+
+
+def _optimizer_of(model: Any, who: str) -> Any:
+    """The model's optimizer, whose learning rate must be a plain number for a callback to set it."""
+    from .optimizers.schedules import LearningRateSchedule
+
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        raise RuntimeError(f"{who}: the model has no optimizer; call compile() first")
+    if isinstance(getattr(optimizer, "_learning_rate", None), LearningRateSchedule):
+        raise ValueError(
+            f"{who}: the optimizer's learning rate is a {type(optimizer._learning_rate).__name__} schedule, "
+            "which already sets it every step; give the optimizer a number to let this callback set it"
+        )
+    return optimizer
+
+
+class LearningRateScheduler(Callback):
+    """Sets the optimizer's learning rate at the start of every epoch to ``schedule(epoch, lr)``,
+    where epoch counts from 0 and lr is the current rate (Keras's callback). The rate an epoch used
+    is logged as ``learning_rate`` at its end (so History records it)."""
+
+    def __init__(self, schedule: Callable[[int, float], float], verbose: int = 0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(
+                f"LearningRateScheduler: schedule must be a function (epoch, lr) -> lr, got {type(schedule).__name__}"
+            )
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_train_begin(self, logs: Optional[Dict[str, float]] = None) -> None:
+        _optimizer_of(self.model, "LearningRateScheduler")
+
+    def on_epoch_begin(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
+        optimizer = _optimizer_of(self.model, "LearningRateScheduler")
+        lr = self.schedule(epoch, float(optimizer.learning_rate))
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+            raise ValueError(
+                f"LearningRateScheduler: schedule({epoch}, lr) must return a number, got {type(lr).__name__} {lr!r}"
+            )
+        lr = float(lr)
+        if not (math.isfinite(lr) and lr >= 0.0):
+            raise ValueError(f"LearningRateScheduler: schedule({epoch}, lr) returned {lr}; it must be finite and >= 0")
+        optimizer.learning_rate = lr
+        if self.verbose:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
+
+    def on_epoch_end(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiplies the learning rate by `factor` when `monitor` has not improved (by more than
+    min_delta) for `patience` epochs, never below `min_lr`; after a reduction it waits `cooldown`
+    epochs before counting again (Keras's callback and rules). The rate each epoch used is logged
+    as ``learning_rate``; a reduction takes effect from the next epoch.
+
+    mode: 'min', 'max', or 'auto' (max for accuracies, precision, recall, F1, R^2; min otherwise).
+    """
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
+                 mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0):
+        super().__init__()
+        if not 0.0 < factor < 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1) to reduce the rate, got factor={factor}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"ReduceLROnPlateau: mode must be auto, min or max, got {mode!r}")
+        for name, value in (("patience", patience), ("cooldown", cooldown)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+                raise ValueError(f"ReduceLROnPlateau: {name} must be an integer >= 0, got {value!r}")
+        if not min_lr >= 0.0:
+            raise ValueError(f"ReduceLROnPlateau: min_lr must be >= 0, got {min_lr}")
+        if mode == "auto":
+            mode = "max" if _higher_is_better(monitor) else "min"
+        self.monitor, self.factor, self.patience, self.verbose = monitor, float(factor), int(patience), verbose
+        self.mode, self.min_delta, self.cooldown, self.min_lr = mode, abs(float(min_delta)), int(cooldown), float(min_lr)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+    def on_train_begin(self, logs: Optional[Dict[str, float]] = None) -> None:
+        _optimizer_of(self.model, "ReduceLROnPlateau")
+        self._reset()
+
+    def on_epoch_end(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
+        logs = logs if logs is not None else {}
+        optimizer = self.model.optimizer
+        lr = float(optimizer.learning_rate)
+        logs["learning_rate"] = lr
+        value = logs.get(self.monitor)
+        if value is None:
+            raise ValueError(
+                f"ReduceLROnPlateau: monitor {self.monitor!r} is not among the logged values {sorted(logs)}"
+            )
+        if self.in_cooldown():
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._improved(value):
+            self.best, self.wait = value, 0
+        elif not self.in_cooldown():
+            self.wait += 1
+            if self.wait >= self.patience and lr > self.min_lr:
+                new_lr = max(lr * self.factor, self.min_lr)
+                optimizer.learning_rate = new_lr
+                if self.verbose:
+                    print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+                self.cooldown_counter, self.wait = self.cooldown, 0

@@ -90,13 +90,16 @@ class Model:
     # --- compile ---------------------------------------------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Optional[Sequence[Any]] = None) -> None:
         """optimizer: an Optimizer or its Keras name; loss: a Loss, a Keras name or a callable
-        (y_true, y_pred) -> scalar Tensor; metrics: 'accuracy', 'mse', 'mae' or callables on arrays."""
+        (y_true, y_pred) -> scalar Tensor; metrics: 'accuracy', 'mse', 'mae', 'precision', 'recall',
+        'f1_score', 'perplexity' or callables on arrays (see models/metrics_state.py for how each is
+        computed: precision/recall/F1 threshold binary outputs at 0.5 and macro-average softmax ones)."""
         self.optimizer = optimizers_mod.get(optimizer)
         if loss is None:
             raise ValueError(f"{self.name}.compile: a loss is needed (e.g. 'sparse_categorical_crossentropy')")
         self.loss = losses_mod.get(loss)
         loss_name = loss if isinstance(loss, str) else type(self.loss).__name__
-        self._metrics = metrics_state.resolve(metrics or [], _snake(loss_name))
+        self._metrics = metrics_state.resolve(metrics or [], _snake(loss_name),
+                                              from_logits=bool(getattr(self.loss, "from_logits", False)))
 
     def _check_compiled(self, what: str) -> None:
         if self.optimizer is None or self.loss is None:
@@ -142,7 +145,8 @@ class Model:
         steps = max(1, math.ceil(n_samples / batch_size))
 
         self.history = History()
-        all_callbacks = [self.history, *(callbacks or [])]
+        # History last, as in Keras: it records what the other callbacks add to the logs (learning_rate).
+        all_callbacks = [*(callbacks or []), self.history]
         for cb in all_callbacks:
             cb.set_model(self)
         self.history.params = {"epochs": epochs, "steps": steps, "verbose": verbose}
