@@ -7,7 +7,8 @@ A model file is a zip archive with two members:
   or null when the model was not compiled (or was compiled with something that has no config, such as a
   plain function as the loss or a metric: then it comes back uncompiled).
 - `model.weights.safetensors`: every weight as float32, keyed `<layer name>/<weight name>` (the layout
-  `save_weights` writes on its own).
+  `save_weights` writes on its own), with a sha256 of the data under the metadata key "ironnet.sha256"
+  that loading checks when present.
 
 The optimizer's hyperparameters are saved, its state (moments, velocities, the iteration count) is not:
 a loaded model trains on with a freshly started optimizer.
@@ -41,6 +42,7 @@ VERSION = 1
 CONFIG_MEMBER = "config.json"
 WEIGHTS_MEMBER = "model.weights.safetensors"
 _ZIP_MAGIC = b"PK\x03\x04"
+_CHECKSUM_KEY = "ironnet.sha256"  # safetensors metadata: sha256 over the sorted keys, shapes and data
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # members carry a fixed date so equal models give equal files
 
 
@@ -118,13 +120,16 @@ def _checksum(tensors: Dict[str, np.ndarray]) -> str:
 
 
 def weights_to_bytes(model: Any) -> bytes:
-    """The model's weights as a safetensors file (float32, with a checksum of the data in its metadata)."""
+    """The model's weights as a safetensors file (float32, with a sha256 of the data in its metadata, which
+    loading checks: safetensors itself has no checksum, so this is what catches flipped data bytes)."""
     from safetensors.numpy import save
 
     _check_built(model, "save_weights")
     tensors = {key: np.ascontiguousarray(w.tensor.numpy(), dtype=np.float32).copy()
                for key, w in _named_weights(model).items()}
-    return save(tensors, metadata={"format": FORMAT, "sha256": _checksum(tensors)})
+    # One metadata key: safetensors keeps the metadata in a hash map whose order varies from run to run,
+    # and equal models should give equal files.
+    return save(tensors, metadata={_CHECKSUM_KEY: _checksum(tensors)})
 
 
 def _safetensors_metadata(data: bytes) -> Dict[str, str]:
@@ -142,7 +147,7 @@ def weights_from_bytes(data: bytes, source: str) -> Dict[str, np.ndarray]:
         if len(data) < 8:
             raise ValueError(f"{len(data)} bytes is too short for a safetensors file")
         tensors = load(data)
-        expected = _safetensors_metadata(data).get("sha256")
+        expected = _safetensors_metadata(data).get(_CHECKSUM_KEY)
     except Exception as err:  # safetensors, struct and json each raise their own types
         raise ValueError(f"{source}: not a valid safetensors weights file ({type(err).__name__}: {err})") from None
     if expected is not None and _checksum(tensors) != expected:
