@@ -156,9 +156,14 @@ def test_a_callable_loss_saves_the_model_uncompiled(tmp_path):
 
 def test_unbuilt_model_cannot_be_saved(tmp_path):
     model = models.Sequential([layers.Dense(3)])
-    with pytest.raises(ValueError, match="not built"):
+    with pytest.raises(ValueError, match=r"save: the model is not built"):
         model.save(tmp_path / "m.ironnet")
+    with pytest.raises(ValueError, match=r"save_weights: the model is not built"):
+        model.save_weights(tmp_path / "w.safetensors")
     assert os.listdir(tmp_path) == []
+    make_model().save_weights(tmp_path / "w.safetensors")
+    with pytest.raises(ValueError, match=r"load_weights: the model is not built"):
+        model.load_weights(tmp_path / "w.safetensors")
 
 
 # --- weights only ---------------------------------------------------------------------------------------

@@ -119,12 +119,12 @@ def _checksum(tensors: Dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def weights_to_bytes(model: Any) -> bytes:
+def weights_to_bytes(model: Any, what: str = "save_weights") -> bytes:
     """The model's weights as a safetensors file (float32, with a sha256 of the data in its metadata, which
     loading checks: safetensors itself has no checksum, so this is what catches flipped data bytes)."""
     from safetensors.numpy import save
 
-    _check_built(model, "save_weights")
+    _check_built(model, what)
     tensors = {key: np.ascontiguousarray(w.tensor.numpy(), dtype=np.float32).copy()
                for key, w in _named_weights(model).items()}
     # One metadata key: safetensors keeps the metadata in a hash map whose order varies from run to run,
@@ -259,7 +259,7 @@ def save_model(model: Any, path: PathLike) -> None:
         "compile": compile_config(model),
     }
     config_bytes = json.dumps(config, indent=2).encode()
-    weights = weights_to_bytes(model)
+    weights = weights_to_bytes(model, "save")
 
     def write(f: BinaryIO) -> None:
         with zipfile.ZipFile(f, "w") as archive:
