@@ -1,9 +1,11 @@
 """Training callbacks (keras.callbacks names): hooks the fit loop calls, and History."""
 from __future__ import annotations
 
+import csv
 import math
 import numbers
-from typing import Any, Callable, Dict, List, Optional
+import os
+from typing import Any, Callable, Dict, List, Optional, TextIO
 
 
 def _higher_is_better(monitor: str) -> bool:
@@ -48,6 +50,15 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
 
 
+def _mode_sign(who: str, monitor: str, mode: str) -> float:
+    """+1 when lower values of `monitor` are better, -1 when higher are ('auto' guesses from the name)."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{who}: mode must be auto, min or max, got {mode!r}")
+    if mode == "auto":
+        mode = "max" if _higher_is_better(monitor) else "min"
+    return 1.0 if mode == "min" else -1.0
+
+
 class EarlyStopping(Callback):
     """Stops training when `monitor` has not improved by more than min_delta for `patience` epochs;
     with restore_best_weights the model ends with the weights of its best epoch."""
@@ -55,12 +66,8 @@ class EarlyStopping(Callback):
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, mode: str = "auto",
                  restore_best_weights: bool = False, verbose: int = 0):
         super().__init__()
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"EarlyStopping: mode must be auto, min or max, got {mode!r}")
-        if mode == "auto":
-            mode = "max" if _higher_is_better(monitor) else "min"
         self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
-        self.sign = 1.0 if mode == "min" else -1.0  # compare sign * value: lower is better
+        self.sign = _mode_sign("EarlyStopping", monitor, mode)  # compare sign * value: lower is better
         self.restore_best_weights, self.verbose = restore_best_weights, verbose
         self.stopped_epoch = 0
 
@@ -164,17 +171,15 @@ class ReduceLROnPlateau(Callback):
         super().__init__()
         if not 0.0 < factor < 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1) to reduce the rate, got factor={factor}")
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"ReduceLROnPlateau: mode must be auto, min or max, got {mode!r}")
+        sign = _mode_sign("ReduceLROnPlateau", monitor, mode)
         for name, value in (("patience", patience), ("cooldown", cooldown)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
                 raise ValueError(f"ReduceLROnPlateau: {name} must be an integer >= 0, got {value!r}")
         if not min_lr >= 0.0:
             raise ValueError(f"ReduceLROnPlateau: min_lr must be >= 0, got {min_lr}")
-        if mode == "auto":
-            mode = "max" if _higher_is_better(monitor) else "min"
         self.monitor, self.factor, self.patience, self.verbose = monitor, float(factor), int(patience), verbose
-        self.mode, self.min_delta, self.cooldown, self.min_lr = mode, abs(float(min_delta)), int(cooldown), float(min_lr)
+        self.mode = "min" if sign > 0 else "max"
+        self.min_delta, self.cooldown, self.min_lr = abs(float(min_delta)), int(cooldown), float(min_lr)
         self._reset()
 
     def _reset(self) -> None:
@@ -217,3 +222,93 @@ class ReduceLROnPlateau(Callback):
                 if self.verbose:
                     print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
                 self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class ModelCheckpoint(Callback):
+    """Saves the model (model.save) or its weights (save_weights_only: model.save_weights) at the end of
+    every epoch, or with save_best_only only when `monitor` improved on the best value so far.
+
+    `filepath` may hold str.format fields filled from the epoch's logs and the 1-based epoch number, as
+    in Keras: "ckpt-{epoch:02d}-{val_loss:.2f}.ironnet". Files are written atomically."""
+
+    def __init__(self, filepath: Any, monitor: str = "val_loss", save_best_only: bool = False,
+                 save_weights_only: bool = False, mode: str = "auto", verbose: int = 0):
+        super().__init__()
+        self.filepath = os.fspath(filepath)
+        self.monitor, self.save_best_only, self.save_weights_only = monitor, save_best_only, save_weights_only
+        self.sign = _mode_sign("ModelCheckpoint", monitor, mode)
+        self.verbose = verbose
+        self.best = math.inf  # of sign * value
+
+    def on_train_begin(self, logs: Optional[Dict[str, float]] = None) -> None:
+        self.best = math.inf
+
+    def _path(self, epoch: int, logs: Dict[str, float]) -> str:
+        try:
+            return self.filepath.format(**{**logs, "epoch": epoch + 1})
+        except (KeyError, IndexError, ValueError) as err:
+            raise ValueError(
+                f"ModelCheckpoint: cannot fill filepath {self.filepath!r} from epoch and the logs "
+                f"{sorted(logs)} ({type(err).__name__}: {err})"
+            ) from None
+
+    def on_epoch_end(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
+        logs = dict(logs or {})
+        path = self._path(epoch, logs)
+        if self.save_best_only:
+            value = logs.get(self.monitor)
+            if value is None:
+                raise ValueError(
+                    f"ModelCheckpoint: monitor {self.monitor!r} is not among the logged values {sorted(logs)}"
+                )
+            if not self.sign * value < self.best:
+                if self.verbose:
+                    print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.sign * self.best:.5f}")
+                return
+            if self.verbose:
+                previous = "inf" if math.isinf(self.best) else f"{self.sign * self.best:.5f}"
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {previous} to {value:.5f}, saving to {path}")
+            self.best = self.sign * value
+        elif self.verbose:
+            print(f"Epoch {epoch + 1}: saving model to {path}")
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+
+
+class CSVLogger(Callback):
+    """Writes each epoch's logs to a CSV file: a header row ("epoch" and the log keys, sorted), then one
+    row per epoch (0-based epoch, as Keras writes it), flushed as soon as the epoch ends. With append the
+    rows go after an existing file's (no second header)."""
+
+    def __init__(self, filename: Any, separator: str = ",", append: bool = False):
+        super().__init__()
+        self.filename, self.separator, self.append = os.fspath(filename), separator, append
+        self._file: Optional[TextIO] = None
+        self._writer: Any = None
+        self._keys: Optional[List[str]] = None
+
+    def on_train_begin(self, logs: Optional[Dict[str, float]] = None) -> None:
+        has_rows = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        self._file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._file, delimiter=self.separator)
+        self._keys = None
+        self._header_written = has_rows
+
+    def on_epoch_end(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
+        logs = logs or {}
+        if self._file is None:
+            self.on_train_begin()
+        if self._keys is None:
+            self._keys = sorted(logs)
+            if not self._header_written:
+                self._writer.writerow(["epoch", *self._keys])
+                self._header_written = True
+        self._writer.writerow([epoch, *(logs.get(key, "NA") for key in self._keys)])
+        self._file.flush()
+
+    def on_train_end(self, logs: Optional[Dict[str, float]] = None) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file, self._writer = None, None

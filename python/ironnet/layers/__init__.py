@@ -6,4 +6,28 @@ from .regularization import Dropout
 from .symbolic import SymbolicTensor
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Dropout",
-           "Add", "Subtract", "Multiply", "Concatenate", "SymbolicTensor"]
+           "Add", "Subtract", "Multiply", "Concatenate", "SymbolicTensor", "serialize", "deserialize"]
+
+
+def _registry() -> dict:
+    return {cls.__name__: cls for cls in (InputLayer, Dense, Activation, Flatten, Dropout)}
+
+
+def serialize(layer: Layer) -> dict:
+    """{"class_name": ..., "config": layer.get_config()}: what `deserialize` turns back into a layer."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(spec: dict) -> Layer:
+    """A new layer from {"class_name": "Dense", "config": {...}} (the built-in layers, by class name)."""
+    if not isinstance(spec, dict) or "class_name" not in spec:
+        raise ValueError(f"layers.deserialize: expected {{'class_name': ..., 'config': ...}}, got {spec!r}")
+    cls = _registry().get(spec["class_name"])
+    if cls is None:
+        raise ValueError(
+            f"layers.deserialize: unknown layer class {spec['class_name']!r}; known: {', '.join(sorted(_registry()))}"
+        )
+    config = spec.get("config", {})
+    if not isinstance(config, dict):
+        raise ValueError(f"layers.deserialize: the config of {spec['class_name']} must be a dict, got {config!r}")
+    return cls.from_config(config)

@@ -62,7 +62,13 @@ class Layer:
         return input_shape
 
     def get_config(self) -> Dict[str, Any]:
+        """The constructor arguments that rebuild this layer (JSON types only): `from_config` inverts it."""
         return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any]) -> "Layer":
+        """A new, unbuilt layer from `get_config()`'s output (weights are not part of the config)."""
+        return cls(**config)
 
     # --- weights ---------------------------------------------------------------------------------
     def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "glorot_uniform",

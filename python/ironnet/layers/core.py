@@ -29,7 +29,7 @@ class InputLayer(Layer):
         return inputs
 
     def get_config(self) -> Dict[str, Any]:
-        return {**super().get_config(), "shape": list(self.input_shape[1:])}
+        return {"name": self.name, "shape": list(self.input_shape[1:])}
 
 
 def Input(shape: Sequence[int], name: Optional[str] = None) -> SymbolicTensor:
@@ -87,6 +87,12 @@ class Dense(Layer):
             "kernel_initializer": initializers.name_of(self.kernel_initializer),
             "bias_initializer": initializers.name_of(self.bias_initializer),
         }
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any]) -> "Dense":
+        # An initializer without a Keras name is saved as None: the default stands in (weights are saved apart).
+        config = {k: v for k, v in config.items() if not (k.endswith("_initializer") and v is None)}
+        return cls(**config)
 
 
 class Activation(Layer):

@@ -39,6 +39,7 @@ class Model:
         self.loss: Any = None
         self.stop_training = False
         self._metrics: List[Tuple[str, metrics_state.MetricFn]] = []
+        self._compile_metrics: List[Any] = []  # as given to compile(), for saving
         self.history: Optional[History] = None
 
     # --- what subclasses provide ---------------------------------------------------------------
@@ -87,6 +88,27 @@ class Model:
             layer.set_weights(values[start : start + n])
             start += n
 
+    # --- saving (see models/saving.py for the file formats) ----------------------------------------
+    def save(self, path: Any) -> None:
+        """Saves the architecture, compile() settings and weights to one file (atomically); reload it with
+        ironnet.models.load_model. The optimizer's state (moments, iteration count) is not saved."""
+        from . import saving
+
+        saving.save_model(self, path)
+
+    def save_weights(self, path: Any) -> None:
+        """Writes the weights to a .safetensors file (float32, keys '<layer name>/<weight name>'), atomically."""
+        from . import saving
+
+        saving.save_weights(self, path)
+
+    def load_weights(self, path: Any) -> None:
+        """Loads weights from save_weights's file (or a model file); raises ValueError naming every missing,
+        unexpected or mismatched weight, and changes nothing then."""
+        from . import saving
+
+        saving.load_weights(self, path)
+
     # --- compile ---------------------------------------------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Optional[Sequence[Any]] = None) -> None:
         """optimizer: an Optimizer or its Keras name; loss: a Loss, a Keras name or a callable
@@ -100,6 +122,7 @@ class Model:
         loss_name = loss if isinstance(loss, str) else type(self.loss).__name__
         self._metrics = metrics_state.resolve(metrics or [], _snake(loss_name),
                                               from_logits=bool(getattr(self.loss, "from_logits", False)))
+        self._compile_metrics = list(metrics or [])
 
     def _check_compiled(self, what: str) -> None:
         if self.optimizer is None or self.loss is None:

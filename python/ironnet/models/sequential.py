@@ -1,7 +1,7 @@
 """Sequential: a stack of layers, each fed the previous one's output."""
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from ..layers.base import Layer
 from ..layers.core import InputLayer
@@ -49,6 +49,38 @@ class Sequential(Model):
             if not layer.built:
                 layer.build_for(shape)
             shape = layer.output_shape
+
+    @property
+    def built(self) -> bool:
+        return bool(self._layers) and all(layer.built for layer in self._layers)
+
+    def get_config(self) -> Dict[str, Any]:
+        """{"name", "input_shape" (one sample's shape, or None when not known), "layers": [serialized layers]}."""
+        from .. import layers as layers_mod
+
+        if self._input is not None:
+            input_shape = list(self._input.input_shape[1:])
+        elif self._layers and self._layers[0].built:
+            input_shape = list(self._layers[0].input_shape[1:])
+        else:
+            input_shape = None
+        return {"name": self.name, "input_shape": input_shape,
+                "layers": [layers_mod.serialize(layer) for layer in self._layers]}
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any]) -> "Sequential":
+        """A new model (fresh weights, built when the config has an input shape) from `get_config()`."""
+        from .. import layers as layers_mod
+
+        specs = config.get("layers")
+        if not isinstance(specs, list):
+            raise ValueError(f"Sequential.from_config: 'layers' must be a list, got {specs!r}")
+        model = cls(name=config.get("name"))
+        if config.get("input_shape") is not None:
+            model.add(InputLayer(config["input_shape"]))
+        for spec in specs:
+            model.add(layers_mod.deserialize(spec))
+        return model
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         if not self._layers:
