@@ -19,6 +19,9 @@ from ironnet import layers, models, optimizers
 
 Data = Tuple[Tuple[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray]]
 
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
 
 def load(dataset: str) -> Tuple[str, Data]:
     """The dataset as float images in [0, 1] and integer labels; Fashion-MNIST falls back to digits."""
@@ -80,7 +83,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     model.save(model_path)
     curves = ironnet.plot.history(history, os.path.join(args.out, "training_curves.png"))
     predictions = np.argmax(model.predict(x_te, batch_size=1000), axis=1)
-    confusion = ironnet.plot.confusion_matrix(y_te, predictions, os.path.join(args.out, "confusion_matrix.png"))
+    class_names = FASHION_CLASSES if name == "Fashion-MNIST" else None
+    confusion = ironnet.plot.confusion_matrix(y_te, predictions, os.path.join(args.out, "confusion_matrix.png"),
+                                              class_names=class_names)
     print(f"Saved the model to {model_path} (ironnet.models.load_model reads it back),")
     print(f"the training curves to {curves} and the confusion matrix to {confusion}")
     return 0
