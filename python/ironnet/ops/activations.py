@@ -21,38 +21,49 @@ def _input(x: Any, op: str) -> Tensor:
     return x if type(x) is Tensor else _as_tensor(x, op, "x")
 
 
-# --- ops differentiated from their input ------------------------------------------------------
+def _native_pair(name: str, forward: Any, backward: Any, saves_output: bool) -> type:
+    """A Function over one native forward kernel and its backward kernel.
+
+    forward(x, *params) -> y; backward(grad, saved, *params) -> dx, where `saved` is the output y when
+    saves_output (sigmoid, tanh, softmax, log_softmax) and the input x otherwise. Params (a slope,
+    alpha, the gelu form) pass through to both and get no gradient.
+    """
+
+    class Pair(Function):
+        @staticmethod
+        def forward(ctx: Context, x: Tensor, *params: Any) -> Tensor:
+            y = Tensor(forward(x._impl, *params))
+            ctx.save_for_backward(y if saves_output else x)
+            ctx.params = params
+            return y
+
+        @staticmethod
+        def backward(ctx: Context, grad: Tensor):
+            (saved,) = ctx.saved_tensors
+            return (Tensor(backward(grad._impl, saved._impl, *ctx.params)), *([None] * len(ctx.params)))
+
+    Pair.__name__ = Pair.__qualname__ = name
+    return Pair
 
 
-class ReLU(Function):
-    @staticmethod
-    def forward(ctx: Context, x: Tensor) -> Tensor:
-        ctx.save_for_backward(x)
-        return Tensor(_C.relu(x._impl))
+ReLU = _native_pair("ReLU", _C.relu, _C.relu_backward, saves_output=False)
+LeakyReLU = _native_pair("LeakyReLU", _C.leaky_relu, _C.leaky_relu_backward, saves_output=False)
+ELU = _native_pair("ELU", _C.elu, _C.elu_backward, saves_output=False)
+GELU = _native_pair("GELU", _C.gelu, _C.gelu_backward, saves_output=False)
+Sigmoid = _native_pair("Sigmoid", _C.sigmoid, _C.sigmoid_backward, saves_output=True)
+Tanh = _native_pair("Tanh", _C.tanh, _C.tanh_backward, saves_output=True)
+Softmax = _native_pair("Softmax", _C.softmax, _C.softmax_backward, saves_output=True)  # over the last axis
+LogSoftmax = _native_pair("LogSoftmax", _C.log_softmax, _C.log_softmax_backward, saves_output=True)
 
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor):
-        (x,) = ctx.saved_tensors
-        return Tensor(_C.relu_backward(grad._impl, x._impl))
+
+def _run(function: Any, native: Any, x: Tensor, *params: Any) -> Tensor:
+    """Records the op for autograd only when x needs a gradient."""
+    return function.apply(x, *params) if x.requires_grad else Tensor(native(x._impl, *params))
 
 
 def relu(x: Any) -> Tensor:
     """max(x, 0) elementwise. x: any shape. The gradient at 0 is 0."""
-    x = _input(x, "relu")
-    return ReLU.apply(x) if x.requires_grad else Tensor(_C.relu(x._impl))
-
-
-class LeakyReLU(Function):
-    @staticmethod
-    def forward(ctx: Context, x: Tensor, negative_slope: float) -> Tensor:
-        ctx.save_for_backward(x)
-        ctx.negative_slope = negative_slope
-        return Tensor(_C.leaky_relu(x._impl, negative_slope))
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor):
-        (x,) = ctx.saved_tensors
-        return Tensor(_C.leaky_relu_backward(grad._impl, x._impl, ctx.negative_slope)), None
+    return _run(ReLU, _C.relu, _input(x, "relu"))
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.2) -> Tensor:
@@ -60,42 +71,12 @@ def leaky_relu(x: Any, negative_slope: float = 0.2) -> Tensor:
 
     The default 0.2 is keras.activations.leaky_relu's (the Keras LeakyReLU layer defaults to 0.3).
     """
-    x = _input(x, "leaky_relu")
-    slope = float(negative_slope)
-    return LeakyReLU.apply(x, slope) if x.requires_grad else Tensor(_C.leaky_relu(x._impl, slope))
-
-
-class ELU(Function):
-    @staticmethod
-    def forward(ctx: Context, x: Tensor, alpha: float) -> Tensor:
-        ctx.save_for_backward(x)
-        ctx.alpha = alpha
-        return Tensor(_C.elu(x._impl, alpha))
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor):
-        (x,) = ctx.saved_tensors
-        return Tensor(_C.elu_backward(grad._impl, x._impl, ctx.alpha)), None
+    return _run(LeakyReLU, _C.leaky_relu, _input(x, "leaky_relu"), float(negative_slope))
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1). x: any shape."""
-    x = _input(x, "elu")
-    alpha = float(alpha)
-    return ELU.apply(x, alpha) if x.requires_grad else Tensor(_C.elu(x._impl, alpha))
-
-
-class GELU(Function):
-    @staticmethod
-    def forward(ctx: Context, x: Tensor, approximate: bool) -> Tensor:
-        ctx.save_for_backward(x)
-        ctx.approximate = approximate
-        return Tensor(_C.gelu(x._impl, approximate))
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor):
-        (x,) = ctx.saved_tensors
-        return Tensor(_C.gelu_backward(grad._impl, x._impl, ctx.approximate)), None
+    return _run(ELU, _C.elu, _input(x, "elu"), float(alpha))
 
 
 def gelu(x: Any, approximate: bool = False) -> Tensor:
@@ -103,78 +84,17 @@ def gelu(x: Any, approximate: bool = False) -> Tensor:
 
     approximate=True: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
     """
-    x = _input(x, "gelu")
-    approximate = bool(approximate)
-    return GELU.apply(x, approximate) if x.requires_grad else Tensor(_C.gelu(x._impl, approximate))
-
-
-# --- ops differentiated from their output -----------------------------------------------------
-
-
-class Sigmoid(Function):
-    @staticmethod
-    def forward(ctx: Context, x: Tensor) -> Tensor:
-        y = Tensor(_C.sigmoid(x._impl))
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor):
-        (y,) = ctx.saved_tensors
-        return Tensor(_C.sigmoid_backward(grad._impl, y._impl))
+    return _run(GELU, _C.gelu, _input(x, "gelu"), bool(approximate))
 
 
 def sigmoid(x: Any) -> Tensor:
     """1 / (1 + exp(-x)), without overflow for any finite x. x: any shape."""
-    x = _input(x, "sigmoid")
-    return Sigmoid.apply(x) if x.requires_grad else Tensor(_C.sigmoid(x._impl))
-
-
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx: Context, x: Tensor) -> Tensor:
-        y = Tensor(_C.tanh(x._impl))
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor):
-        (y,) = ctx.saved_tensors
-        return Tensor(_C.tanh_backward(grad._impl, y._impl))
+    return _run(Sigmoid, _C.sigmoid, _input(x, "sigmoid"))
 
 
 def tanh(x: Any) -> Tensor:
     """tanh(x) elementwise. x: any shape."""
-    x = _input(x, "tanh")
-    return Tanh.apply(x) if x.requires_grad else Tensor(_C.tanh(x._impl))
-
-
-class Softmax(Function):
-    """Over the last axis; softmax() moves another axis there with transposes (views)."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Tensor) -> Tensor:
-        y = Tensor(_C.softmax(x._impl))
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor):
-        (y,) = ctx.saved_tensors
-        return Tensor(_C.softmax_backward(grad._impl, y._impl))
-
-
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx: Context, x: Tensor) -> Tensor:
-        y = Tensor(_C.log_softmax(x._impl))
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor):
-        (y,) = ctx.saved_tensors
-        return Tensor(_C.log_softmax_backward(grad._impl, y._impl))
+    return _run(Tanh, _C.tanh, _input(x, "tanh"))
 
 
 def _over_axis(x: Tensor, axis: int, op: str, native: Any, function: Any) -> Tensor:
@@ -187,7 +107,7 @@ def _over_axis(x: Tensor, axis: int, op: str, native: Any, function: Any) -> Ten
     last = x.ndim - 1
     if axis != last:
         return transpose(_over_axis(transpose(x, axis, last), last, op, native, function), axis, last)
-    return function.apply(x) if x.requires_grad else Tensor(native(x._impl))
+    return _run(function, native, x)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
