@@ -166,7 +166,9 @@ def test_not_found_names_every_place_and_how_to_get_it(tmp_path, home, monkeypat
     monkeypatch.setattr(
         fashion_mnist, "SPEC",
         fashion_mnist.SPEC.__class__(**{**fashion_mnist.SPEC.__dict__,
-                                        "system_dirs": (str(tmp_path / "sys"),)}),
+                                        "system_dirs": (str(tmp_path / "sys"),),
+                                        # never the network in tests: a server that is not there
+                                        "base_url": (tmp_path / "no-server").as_uri() + "/"}),
     )
     with pytest.raises(FileNotFoundError) as info:
         fashion_mnist.load_data()
@@ -175,7 +177,7 @@ def test_not_found_names_every_place_and_how_to_get_it(tmp_path, home, monkeypat
                   "fashion-mnist", tmp_path / "sys"):
         assert str(place) in msg
     assert "apt-get install dataset-fashion-mnist" in msg
-    assert "IRONNET_DATA" in msg and "download is unavailable" in msg
+    assert "IRONNET_DATA" in msg and "Downloading from" in msg and "no-server" in msg and "failed" in msg
 
 
 def test_mnist_not_found(home):
@@ -203,7 +205,7 @@ def _server(tmp_path):
 
 def test_download_with_checksums(tmp_path, home):
     url, sums, arrays = _server(tmp_path)
-    _check(mnist.load_data(sha256=sums, base_url=url), arrays)
+    _check(mnist.load_data(checksums=sums, base_url=url), arrays)
     target = home / ".ironnet" / "datasets" / "mnist"
     assert sorted(os.listdir(target)) == sorted(FILES)
     _check(mnist.load_data(), arrays)  # now found in the home directory without downloading
@@ -212,8 +214,8 @@ def test_download_with_checksums(tmp_path, home):
 def test_download_checksum_mismatch_leaves_no_file(tmp_path, home):
     url, sums, _ = _server(tmp_path)
     sums[FILES[0]] = "0" * 64
-    with pytest.raises(ValueError, match=r"SHA-256 mismatch.*train-images-idx3-ubyte\.gz"):
-        mnist.load_data(sha256=sums, base_url=url)
+    with pytest.raises(ValueError, match=r"checksum mismatch \(sha256\).*train-images-idx3-ubyte\.gz"):
+        mnist.load_data(checksums=sums, base_url=url)
     target = home / ".ironnet" / "datasets" / "mnist"
     assert os.listdir(target) == []  # no partial file and no temporary file
 
@@ -233,19 +235,31 @@ def test_download_keeps_existing_destination_on_mismatch(tmp_path):
 
 
 def test_download_requires_a_checksum(tmp_path, home):
-    with pytest.raises(ValueError, match="64-character hex digest"):
+    with pytest.raises(ValueError, match=r"32-character \(MD5\) or 64-character \(SHA-256\) hex digest"):
         _files.download((tmp_path / "x").as_uri(), str(tmp_path / "y"), None)
     url, sums, _ = _server(tmp_path)
     del sums[FILES[2]]
-    with pytest.raises(ValueError, match=r"no expected SHA-256 given for \['t10k-images"):
-        mnist.load_data(sha256=sums, base_url=url)
+    with pytest.raises(ValueError, match=r"no expected checksum given for \['t10k-images"):
+        mnist.load_data(checksums=sums, base_url=url)
+
+
+def test_download_with_md5_and_the_built_in_digests(tmp_path, home):
+    """MD5 digests (what the datasets' authors publish) verify downloads too; without checksums the
+    published ones are used, so files that are not the canonical ones are refused."""
+    url, _, arrays = _server(tmp_path)
+    served = tmp_path / "server"
+    md5 = {f: hashlib.md5((served / f).read_bytes()).hexdigest() for f in FILES}
+    with pytest.raises(ValueError, match=r"checksum mismatch \(md5\).*expected f68b3c2dcbeaaa9fbdd348bbdeb94873"):
+        mnist.load_data(base_url=url)
+    assert os.listdir(home / ".ironnet" / "datasets" / "mnist") == []
+    _check(mnist.load_data(checksums=md5, base_url=url), arrays)
 
 
 def test_offline_download_names_places(tmp_path, home):
     url = (tmp_path / "missing-server").as_uri() + "/"
     sums = {f: "a" * 64 for f in FILES}
     with pytest.raises(FileNotFoundError, match=r"(?s)looked in.*Downloading from .*missing-server.* failed"):
-        mnist.load_data(sha256=sums, base_url=url)
+        mnist.load_data(checksums=sums, base_url=url)
     assert os.listdir(home / ".ironnet" / "datasets" / "mnist") == []
 
 

@@ -52,36 +52,47 @@ def locate(stems: Sequence[str], dirs: Sequence[str]) -> dict[str, str] | None:
     return None
 
 
-def sha256_of(path: str, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
+_ALGORITHMS = {32: "md5", 64: "sha256"}  # by the length of the hex digest
+
+
+def _algorithm(checksum: str) -> str:
+    """'md5' or 'sha256' for a hex digest of 32 or 64 characters (upstreams publish either)."""
+    if not isinstance(checksum, str) or len(checksum) not in _ALGORITHMS:
+        raise ValueError(
+            f"download: a checksum must be a 32-character (MD5) or 64-character (SHA-256) hex digest, got {checksum!r}"
+        )
+    return _ALGORITHMS[len(checksum)]
+
+
+def digest_of(path: str, algorithm: str, chunk: int = 1 << 20) -> str:
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
 
 
-def download(url: str, dest: str, sha256: str, timeout: float = 60.0) -> str:
-    """Downloads ``url`` to ``dest`` and checks its SHA-256 against ``sha256`` (hex, required).
+def download(url: str, dest: str, checksum: str, timeout: float = 60.0) -> str:
+    """Downloads ``url`` to ``dest`` and checks it against ``checksum`` (hex MD5 or SHA-256, required).
 
     Written atomically: the bytes go to a temporary file beside ``dest`` that replaces it only
     when the checksum matches. On a mismatch (or any failure) the temporary file is deleted and
     ``dest`` is left as it was; a mismatch raises ValueError with both digests.
     """
-    if not isinstance(sha256, str) or len(sha256) != 64:
-        raise ValueError(f"download: sha256 must be a 64-character hex digest, got {sha256!r}")
+    algorithm = _algorithm(checksum)
     directory = os.path.dirname(os.path.abspath(dest))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(dest) + ".", suffix=".part")
     try:
-        h = hashlib.sha256()
+        h = hashlib.new(algorithm)
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             while block := response.read(1 << 20):
                 h.update(block)
                 out.write(block)
         got = h.hexdigest()
-        if got != sha256.lower():
+        if got != checksum.lower():
             raise ValueError(
-                f"download: SHA-256 mismatch for {url}: expected {sha256.lower()}, got {got}; "
+                f"download: checksum mismatch ({algorithm}) for {url}: expected {checksum.lower()}, got {got}; "
                 f"nothing was written to {dest}"
             )
         os.replace(tmp, dest)
@@ -93,24 +104,26 @@ def download(url: str, dest: str, sha256: str, timeout: float = 60.0) -> str:
 
 
 def fetch(
-    name: str, base_url: str, files: Sequence[str], sha256: Mapping[str, str]
+    name: str, base_url: str, files: Sequence[str], checksums: Mapping[str, str]
 ) -> dict[str, str]:
     """Downloads ``base_url + f`` for each ``f`` in ``files`` into ``~/.ironnet/datasets/<name>``.
 
-    ``sha256`` maps every file name to its expected hex digest; a missing entry is an error
-    (nothing is ever downloaded unchecked). Files already there with the right digest are kept.
+    ``checksums`` maps every file name to its expected hex digest (MD5 or SHA-256); a missing entry
+    is an error (nothing is ever downloaded unchecked). Files already there with the right digest
+    are kept.
     """
-    missing = [f for f in files if f not in sha256]
+    missing = [f for f in files if f not in checksums]
     if missing:
-        raise ValueError(f"fetch {name}: no expected SHA-256 given for {missing}")
+        raise ValueError(f"fetch {name}: no expected checksum given for {missing}")
     target = home_dir(name)
     paths = {}
     for f in files:
         dest = os.path.join(target, f)
-        if not (os.path.isfile(dest) and sha256_of(dest) == sha256[f].lower()):
-            download(base_url.rstrip("/") + "/" + f, dest, sha256[f])
+        expected = checksums[f]
+        if not (os.path.isfile(dest) and digest_of(dest, _algorithm(expected)) == expected.lower()):
+            download(base_url.rstrip("/") + "/" + f, dest, expected)
         paths[f] = dest
     return paths
 
 
-__all__ = ["candidate_dirs", "download", "fetch", "home_dir", "locate", "sha256_of"]
+__all__ = ["candidate_dirs", "digest_of", "download", "fetch", "home_dir", "locate"]

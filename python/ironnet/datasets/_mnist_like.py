@@ -24,9 +24,9 @@ class Spec:
     base_url: str  # canonical source of FILES
     system_dirs: Sequence[str] = ()
     apt_package: str | None = None
-    # Verified SHA-256 of each file in FILES at base_url; empty when none could be verified,
-    # and then automatic download needs the caller's checksums.
-    sha256: Mapping[str, str] = field(default_factory=dict)
+    # The digest upstream publishes for each file in FILES (MD5 for both MNISTs), checked after
+    # every download.
+    checksums: Mapping[str, str] = field(default_factory=dict)
 
 
 Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -54,7 +54,7 @@ def _not_found(spec: Spec, dirs: Sequence[str], reason: str) -> FileNotFoundErro
     if spec.apt_package:
         how.insert(0, f"install the Debian/Ubuntu package: apt-get install {spec.apt_package}")
     how.append(
-        f"or pass sha256={{file: hex digest}} to load_data() to download them from {spec.base_url}"
+        f"or, online, load_data() downloads them from {spec.base_url} and checks their digests"
     )
     return FileNotFoundError(
         f"{spec.name}: dataset files not found; looked in:\n{looked}\n{reason}\nTo get them: "
@@ -63,17 +63,12 @@ def _not_found(spec: Spec, dirs: Sequence[str], reason: str) -> FileNotFoundErro
 
 
 def load(
-    spec: Spec, sha256: Mapping[str, str] | None = None, base_url: str | None = None
+    spec: Spec, checksums: Mapping[str, str] | None = None, base_url: str | None = None
 ) -> Arrays:
     dirs = _files.candidate_dirs(spec.name, spec.system_dirs)
     paths = _files.locate(STEMS, dirs)
     if paths is None:
-        checksums = sha256 if sha256 is not None else spec.sha256
-        if not checksums:
-            raise _not_found(
-                spec, dirs, "Automatic download is unavailable: no verified SHA-256 checksums "
-                "of the canonical files are known to ironnet (see the module docstring)."
-            )
+        checksums = checksums if checksums is not None else spec.checksums
         url = base_url or spec.base_url
         try:
             fetched = _files.fetch(spec.name, url, FILES, checksums)

@@ -3,13 +3,10 @@
 Found in ``$IRONNET_DATA/fashion-mnist``, ``~/.ironnet/datasets/fashion-mnist`` or
 ``/usr/share/datasets/fashion-mnist`` (``apt-get install dataset-fashion-mnist``).
 
-Checksums: the canonical files are served from ``BASE_URL``; upstream publishes only their MD5
-digests (8d4fb7e6..., 25c81989..., bef4ecab..., bb300cfd... in its README, also shipped by the
-Debian package). Debian's ``dataset-fashion-mnist`` 0.0~git20200523.55506a9-1 recompressed the
-files when it was built (gzip mtime 2020-06-05, MD5 digests differ from upstream's), so no
-SHA-256 of the canonical ``.gz`` files could be computed or verified here. Automatic download is
-therefore unavailable: ``load_data(sha256={...})`` downloads only with checksums the caller
-supplies for all four files.
+When no directory has the files, load_data() downloads them from ``BASE_URL`` into
+``~/.ironnet/datasets/fashion-mnist`` and checks each against the MD5 digest the dataset's authors
+publish (the same digests torchvision and other loaders check; Debian's package recompressed the
+files, so its copies have other digests and are found, not downloaded).
 """
 from __future__ import annotations
 
@@ -24,23 +21,32 @@ CLASS_NAMES = (
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
 
+# Published by the authors of Fashion-MNIST for the files at BASE_URL.
+MD5 = {
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+
 SPEC = Spec(
     name="fashion-mnist",
     base_url=BASE_URL,
     system_dirs=(SYSTEM_DIR,),
     apt_package="dataset-fashion-mnist",
+    checksums=MD5,
 )
 
 
-def load_data(sha256: Mapping[str, str] | None = None, base_url: str | None = None) -> Arrays:
+def load_data(checksums: Mapping[str, str] | None = None, base_url: str | None = None) -> Arrays:
     """Returns ``(x_train, y_train), (x_test, y_test)`` like ``keras.datasets.fashion_mnist``.
 
     x: uint8 (N, 28, 28) with N = 60000 (train) / 10000 (test); y: uint8 (N,) in 0..9 (see
-    CLASS_NAMES). ``sha256`` maps each of FILES to its hex digest and enables downloading from
-    ``base_url`` (default BASE_URL) into ``~/.ironnet/datasets/fashion-mnist`` when no directory
-    has the files. Raises FileNotFoundError naming every directory searched otherwise.
+    CLASS_NAMES). When no directory has the files they are downloaded from ``base_url`` (default
+    BASE_URL) and checked against ``checksums`` (file -> MD5 or SHA-256 hex; default: the published
+    MD5). Raises FileNotFoundError naming every directory searched when that fails (offline).
     """
-    return load(SPEC, sha256=sha256, base_url=base_url)
+    return load(SPEC, checksums=checksums, base_url=base_url)
 
 
-__all__ = ["BASE_URL", "CLASS_NAMES", "FILES", "SPEC", "SYSTEM_DIR", "load_data"]
+__all__ = ["BASE_URL", "CLASS_NAMES", "FILES", "MD5", "SPEC", "SYSTEM_DIR", "load_data"]
