@@ -10,7 +10,8 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Dr
 
 
 def _registry() -> dict:
-    return {cls.__name__: cls for cls in (InputLayer, Dense, Activation, Flatten, Dropout)}
+    return {cls.__name__: cls for cls in (InputLayer, Dense, Activation, Flatten, Dropout,
+                                           Add, Subtract, Multiply, Concatenate)}
 
 
 def serialize(layer: Layer) -> dict:

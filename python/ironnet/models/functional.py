@@ -24,6 +24,12 @@ def _as_list(x: Any, what: str) -> List[SymbolicTensor]:
     return items
 
 
+def _single(tensors: List[SymbolicTensor], name: str, where: str) -> SymbolicTensor:
+    if len(tensors) != 1:
+        raise ValueError(f"{where}: {name} takes one input, but a call lists {len(tensors)}")
+    return tensors[0]
+
+
 class Functional(Model):
     """A model defined by its symbolic inputs and outputs: single or multiple of each (lists), with
     branches, merges and shared layers. `layers` lists the InputLayers first, then each layer once,
@@ -165,6 +171,137 @@ class Functional(Model):
                 f"{self.name}.{what}: training or evaluating a model with {len(self.outputs)} outputs is not "
                 f"supported yet (one loss cannot be matched to several outputs); build a model per output"
             )
+
+    # --- configuration -----------------------------------------------------------------------------
+    def _model_nodes(self, layer: Layer) -> List[Node]:
+        """The layer's calls that belong to this model, in call order (their positions are the node
+        indices a config uses, so calls made outside the model do not shift them)."""
+        mine = {id(n) for n in self._nodes}
+        return [n for n in layer._inbound_nodes if id(n) in mine]
+
+    def get_config(self) -> Dict[str, Any]:
+        """keras.Model.get_config for a functional model (JSON types only):
+
+        {"name", "layers": [{"class_name", "config", "name", "inbound_nodes"}], "input_layers", "output_layers"}.
+        A layer's "inbound_nodes" holds one entry per call of it inside the model (a shared layer has
+        several; an InputLayer none); a call's entry lists the tensors it was called on, each as
+        [layer name, node index, tensor index] (several for a merge layer's list). "input_layers" and
+        "output_layers" name the model's inputs and outputs the same way: a list of them when the model
+        was made with lists, else the one reference."""
+        from .. import layers as layers_mod
+
+        local: Dict[int, int] = {}  # id(node) -> its index among its layer's calls in this model
+        for layer in self._layers:
+            for i, node in enumerate(self._model_nodes(layer)):
+                local[id(node)] = i
+
+        def ref(t: SymbolicTensor) -> List[Any]:
+            return [t.layer.name, local[id(t.node)], t.node.outputs.index(t)]
+
+        names = [layer.name for layer in self._layers]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"{self.name}.get_config: layer names must be unique, {duplicated} appear twice")
+        specs = []
+        for layer in self._layers:
+            spec = layers_mod.serialize(layer)
+            spec["name"] = layer.name
+            spec["inbound_nodes"] = [[ref(t) for t in node.inputs] for node in self._model_nodes(layer)
+                                     if node.inputs]
+            specs.append(spec)
+        inputs = [ref(t) for t in self.inputs]
+        outputs = [ref(t) for t in self.outputs]
+        return {"name": self.name, "layers": specs,
+                "input_layers": inputs if self._multi_in else inputs[0],
+                "output_layers": outputs if self._multi_out else outputs[0]}
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any]) -> "Functional":
+        """A new model (fresh weights, same layer names and graph) from `get_config()`: the layers are
+        deserialized, then called on symbolic tensors, each call once everything it reads exists."""
+        from .. import layers as layers_mod
+
+        where = "Functional.from_config"
+        specs = config.get("layers")
+        if not isinstance(specs, list) or not specs:
+            raise ValueError(f"{where}: 'layers' must be a non-empty list, got {specs!r}")
+        created: Dict[str, Layer] = {}
+        pending: Dict[str, List[Any]] = {}  # layer name -> its calls not made yet, in order
+        order: List[str] = []
+        for spec in specs:
+            if not isinstance(spec, dict):
+                raise ValueError(f"{where}: each layer must be a dict, got {spec!r}")
+            layer = layers_mod.deserialize(spec)
+            name = spec.get("name", layer.name)
+            if name != layer.name:
+                raise ValueError(f"{where}: layer {name!r} has {layer.name!r} as its config's name")
+            if name in created:
+                raise ValueError(f"{where}: two layers are named {name!r}")
+            calls = spec.get("inbound_nodes", [])
+            if not isinstance(calls, list):
+                raise ValueError(f"{where}: {name}: 'inbound_nodes' must be a list, got {calls!r}")
+            created[name] = layer
+            pending[name] = list(calls)
+            order.append(name)
+
+        made: Dict[str, List[List[SymbolicTensor]]] = {}  # layer name -> outputs of each call
+        for name, layer in created.items():
+            if isinstance(layer, InputLayer):
+                if pending[name]:
+                    raise ValueError(f"{where}: the InputLayer {name!r} cannot have inbound nodes")
+                made[name] = [[layer.output]]
+            else:
+                made[name] = []
+
+        def lookup(ref: Any) -> Optional[SymbolicTensor]:
+            """The tensor a [layer name, node index, tensor index] reference names; None if not made yet."""
+            if not (isinstance(ref, (list, tuple)) and len(ref) == 3 and isinstance(ref[0], str)
+                    and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in ref[1:])):
+                raise ValueError(f"{where}: a tensor reference must be [layer name, node index, tensor index], "
+                                 f"got {ref!r}")
+            name, node_index, tensor_index = ref
+            if name not in created:
+                raise ValueError(f"{where}: {ref!r} names an unknown layer {name!r}")
+            outs = made[name]
+            if node_index >= len(outs):
+                return None
+            if tensor_index >= len(outs[node_index]):
+                raise ValueError(f"{where}: {ref!r}: {name} call {node_index} has {len(outs[node_index])} output(s)")
+            return outs[node_index][tensor_index]
+
+        # Each pass makes every call whose inputs exist (a layer's calls in their order); a pass that
+        # makes nothing while calls remain means a reference that can never be satisfied.
+        while any(pending.values()):
+            progress = False
+            for name in order:
+                layer = created[name]
+                while pending[name]:
+                    refs = pending[name][0]
+                    if not isinstance(refs, list) or not refs:
+                        raise ValueError(f"{where}: {name}: each inbound node must be a non-empty list of "
+                                         f"tensor references, got {refs!r}")
+                    tensors = [lookup(r) for r in refs]
+                    if any(t is None for t in tensors):
+                        break
+                    out = layer(tensors if layer._takes_list else _single(tensors, name, where))
+                    made[name].append([out])
+                    pending[name].pop(0)
+                    progress = True
+            if not progress:
+                stuck = {n: calls[0] for n, calls in pending.items() if calls}
+                raise ValueError(f"{where}: these calls read tensors that are never made: {stuck}")
+
+        def ends(key: str) -> Any:
+            refs = config.get(key)
+            if refs is None:
+                raise ValueError(f"{where}: '{key}' is missing")
+            multi = isinstance(refs, list) and bool(refs) and isinstance(refs[0], (list, tuple))
+            tensors = [lookup(r) for r in (refs if multi else [refs])]
+            if any(t is None for t in tensors):
+                raise ValueError(f"{where}: '{key}' names a call that the layers do not make: {refs!r}")
+            return tensors if multi else tensors[0]
+
+        return cls(ends("input_layers"), ends("output_layers"), name=config.get("name"))
 
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Optional[Sequence[Any]] = None) -> None:
         self._requires_single_output("compile")

@@ -2,7 +2,9 @@
 
 A model file is a zip archive with two members:
 
-- `config.json`: {"format": "ironnet", "version": 1, "class_name": "Sequential", "config": model.get_config(),
+- `config.json`: {"format": "ironnet", "version": 1, "class_name": "Sequential" or "Functional",
+  "config": model.get_config() (for Functional: the layers with their inbound connections, see
+  Functional.get_config),
   "compile": {"optimizer": {"class_name", "config"}, "loss": {"class_name", "config"}, "metrics": [names]}
   or null when the model was not compiled (or was compiled with something that has no config, such as a
   plain function as the loss or a metric: then it comes back uncompiled).
@@ -244,17 +246,29 @@ def _compile_from_config(model: Any, config: Dict[str, Any]) -> None:
 
 
 # --- whole models ------------------------------------------------------------------------------------
-def save_model(model: Any, path: PathLike) -> None:
-    """Writes the architecture, the compile() settings and the weights to one zip file (atomically).
-    Only Sequential models are supported for now."""
+def _model_classes() -> Dict[str, type]:
+    """The model classes a file can hold, by the class_name saved with them."""
+    from .functional import Functional
     from .sequential import Sequential
 
-    if not isinstance(model, Sequential):
-        raise TypeError(f"save: only Sequential models can be saved for now, got {type(model).__name__}")
+    return {"Sequential": Sequential, "Functional": Functional}
+
+
+def _saved_class_name(model: Any) -> str:
+    """The class_name a model is saved under: the nearest supported class it derives from."""
+    for name, cls in _model_classes().items():
+        if isinstance(model, cls):
+            return name
+    raise TypeError(f"save: only Sequential and functional models can be saved, got {type(model).__name__}")
+
+
+def save_model(model: Any, path: PathLike) -> None:
+    """Writes the architecture, the compile() settings and the weights to one zip file (atomically).
+    Sequential and functional (Model(inputs, outputs)) models are supported."""
     config = {
         "format": FORMAT,
         "version": VERSION,
-        "class_name": type(model).__name__,
+        "class_name": _saved_class_name(model),
         "config": model.get_config(),
         "compile": compile_config(model),
     }
@@ -296,17 +310,18 @@ def _read_archive(data: bytes, path: str) -> "tuple[Dict[str, Any], bytes]":
 def load_model(path: PathLike, compile: bool = True) -> Any:
     """The model saved at `path`, with its weights, compiled as it was when saved (a fresh optimizer
     with the saved hyperparameters; its state is not saved). compile=False skips compiling."""
-    from .sequential import Sequential
-
     path = os.fspath(path)
     with open(path, "rb") as f:
         data = f.read()
     config, weights = _read_archive(data, path)
     tensors = weights_from_bytes(weights, f"{path}:{WEIGHTS_MEMBER}")
-    if config.get("class_name") != "Sequential":
-        raise ValueError(f"{path}: cannot load a model of class {config.get('class_name')!r} (only Sequential)")
+    classes = _model_classes()
+    model_cls = classes.get(config.get("class_name"))
+    if model_cls is None:
+        raise ValueError(f"{path}: cannot load a model of class {config.get('class_name')!r} "
+                         f"(known: {', '.join(classes)})")
     try:
-        model = Sequential.from_config(config["config"])
+        model = model_cls.from_config(config["config"])
         if compile and config.get("compile"):
             _compile_from_config(model, config["compile"])
     except (KeyError, TypeError, ValueError) as err:
