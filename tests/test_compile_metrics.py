@@ -95,3 +95,30 @@ def test_metric_name_errors():
         model.compile("adam", "mse", metrics=["perplexity"])
     with pytest.raises(ValueError, match="unknown metric 'f1'.*'f1_score', 'perplexity' or a callable"):
         model.compile("adam", "mse", metrics=["f1"])
+
+
+def test_r2_score_in_compile_matches_scikit_learn():
+    from sklearn.metrics import r2_score
+
+    ironnet.set_random_seed(4)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((64, 3)).astype(np.float32)
+    y = (x @ np.array([[0.5], [-1.0], [2.0]], np.float32) + 0.1 * rng.standard_normal((64, 1))).astype(np.float32)
+    model = models.Sequential([layers.Dense(1, input_shape=(3,))])
+    model.compile(optimizers.SGD(0.1), "mse", metrics=["r2_score"])
+    history = model.fit(x, y, epochs=30, batch_size=64, shuffle=False, verbose=0)
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert logs["r2_score"] == pytest.approx(r2_score(y.ravel(), model.predict(x).ravel()), rel=1e-5)
+    assert history.history["r2_score"][-1] > 0.9
+
+
+def test_progress_bar_shows_running_metrics(capsys):
+    ironnet.set_random_seed(5)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((256, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = models.Sequential([layers.Dense(2, activation="softmax", input_shape=(4,))])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=1, batch_size=16, verbose=1)
+    err = capsys.readouterr().err  # tqdm writes to stderr
+    assert "loss:" in err and "accuracy:" in err and "16/16" in err

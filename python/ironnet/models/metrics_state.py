@@ -75,7 +75,7 @@ def _perplexity(loss_name: str, from_logits: bool) -> MetricFn:
 
 
 def resolve(names: Sequence[Any], loss_name: str, from_logits: bool = False) -> List[Tuple[str, MetricFn]]:
-    """(log name, fn(y_true, y_pred)) for each compile() metric: 'accuracy'/'acc', 'mse', 'mae',
+    """(log name, fn(y_true, y_pred)) for each compile() metric: 'accuracy'/'acc', 'mse', 'mae', 'r2_score',
     'precision', 'recall', 'f1_score' (see _labels_for for binary against softmax outputs),
     'perplexity' (sparse categorical losses), or a callable (logged under its __name__).
     from_logits: the loss takes logits, so perplexity applies a softmax first."""
@@ -85,6 +85,7 @@ def resolve(names: Sequence[Any], loss_name: str, from_logits: bool = False) -> 
         "mean_squared_error": ("mean_squared_error", M.mean_squared_error),
         "mae": ("mae", M.mean_absolute_error),
         "mean_absolute_error": ("mean_absolute_error", M.mean_absolute_error),
+        "r2_score": ("r2_score", M.r2_score),
     }
     scores = {"precision": M.precision_score, "recall": M.recall_score, "f1_score": M.f1_score}
     for name in names:
@@ -100,14 +101,25 @@ def resolve(names: Sequence[Any], loss_name: str, from_logits: bool = False) -> 
             out.append((name, _perplexity(loss_name, from_logits)))
         else:
             raise ValueError(
-                f"unknown metric {name!r}: expected 'accuracy', 'mse', 'mae', 'precision', 'recall', "
+                f"unknown metric {name!r}: expected 'accuracy', 'mse', 'mae', 'r2_score', 'precision', 'recall', "
                 "'f1_score', 'perplexity' or a callable"
             )
     return out
 
 
 def mean_metric(fn: MetricFn, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """A metric on flattened regression outputs where needed (MSE/MAE compare like shapes)."""
-    if fn in (M.mean_squared_error, M.mean_absolute_error):
+    """A metric on flattened regression outputs where needed (MSE/MAE/R² compare like shapes)."""
+    if fn in (M.mean_squared_error, M.mean_absolute_error, M.r2_score):
         return float(fn(np.asarray(y_true, np.float64).reshape(-1), np.asarray(y_pred, np.float64).reshape(-1)))
     return float(fn(y_true, y_pred))
+
+
+# Metrics that are means over samples: their batch values, weighted by batch size, combine exactly
+# into the epoch's value, so the progress bar can show them running. (Precision, recall, F1, R² and
+# perplexity do not combine that way; they appear at the end of the epoch.)
+_SAMPLE_MEANS = (M.binary_accuracy, M.categorical_accuracy, M.sparse_categorical_accuracy,
+                 M.mean_squared_error, M.mean_absolute_error)
+
+
+def is_sample_mean(fn: MetricFn) -> bool:
+    return fn in _SAMPLE_MEANS

@@ -184,6 +184,8 @@ class Model:
             reporter.epoch_begin(epoch)
             order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
             total, seen, preds, trues = 0.0, 0, [], []
+            running = {name: 0.0 for name, fn in self._metrics if metrics_state.is_sample_mean(fn)} \
+                if reporter.verbose == 1 else {}
             start = time.perf_counter()
             for step in range(steps):
                 idx = order[step * batch_size : (step + 1) * batch_size]
@@ -195,7 +197,12 @@ class Model:
                 if self._metrics:
                     preds.append(pred)
                     trues.append(yb)
-                reporter.batch_end(step, {"loss": total / seen})
+                shown = {"loss": total / seen}
+                for name, fn in self._metrics:
+                    if name in running:  # the bar's running means (verbose=1 only)
+                        running[name] += metrics_state.mean_metric(fn, yb, pred) * len(idx)
+                        shown[name] = running[name] / seen
+                reporter.batch_end(step, shown)
                 for cb in all_callbacks:
                     cb.on_train_batch_end(step, {"loss": loss})
                 if self.stop_training:
