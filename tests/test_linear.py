@@ -66,3 +66,27 @@ def test_errors(rng):
         linear(rand(rng, (2, 3, 4)), w)
     with pytest.raises(TypeError, match=r"linear: kernel must be float32, got int32 \(4, 5\)"):
         linear(x, ironnet.tensor(np.zeros((4, 5), np.int32)))
+
+
+@pytest.mark.parametrize("n,d_in,d_out", [(1, 3, 2), (37, 20, 300), (128, 784, 256)])
+def test_fused_relu_forward_and_backward(rng, num_threads, n, d_in, d_out):
+    x_np, w_np, b_np = rand(rng, (n, d_in)), rand(rng, (d_in, d_out)), rand(rng, (d_out,))
+    x, w, b = (ironnet.tensor(a, requires_grad=True) for a in (x_np, w_np, b_np))
+    y = linear(x, w, b, activation="relu")
+    x64, w64, b64 = (a.astype(np.float64) for a in (x_np, w_np, b_np))
+    z = x64 @ w64 + b64
+    np.testing.assert_allclose(y.numpy(), np.maximum(z, 0), rtol=1e-5, atol=1e-5 * np.sqrt(d_in))
+    g_np = rand(rng, (n, d_out))
+    y.backward(ironnet.tensor(g_np))
+    g64 = np.where(y.numpy() > 0, g_np.astype(np.float64), 0.0)  # the mask the op applied
+    np.testing.assert_allclose(x.grad.numpy(), g64 @ w64.T, rtol=1e-4, atol=1e-5 * np.sqrt(d_out))
+    np.testing.assert_allclose(w.grad.numpy(), x64.T @ g64, rtol=1e-4, atol=1e-5 * np.sqrt(n))
+    np.testing.assert_allclose(b.grad.numpy(), g64.sum(axis=0), rtol=1e-5, atol=1e-6 * np.sqrt(n))
+
+
+def test_fused_relu_equals_the_separate_ops(rng):
+    x, w, b = rand(rng, (9, 5)), rand(rng, (5, 4)), rand(rng, (4,))
+    np.testing.assert_array_equal(linear(x, w, b, activation="relu").numpy(),
+                                  ironnet.ops.relu(linear(x, w, b)).numpy())
+    with pytest.raises(ValueError, match="linear: activation must be None or 'relu'"):
+        linear(x, w, b, activation="tanh")

@@ -38,23 +38,26 @@ void bind_gemm(py::module_& m) {
       py::arg("beta") = 0.0f);
   m.def(
       "linear",
-      [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) {
+      [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, bool relu) {
         py::gil_scoped_release release;
-        return ops::linear(x, w, b ? &*b : nullptr);
+        return ops::linear(x, w, b ? &*b : nullptr, relu);
       },
-      py::arg("x"), py::arg("w"), py::arg("b") = py::none(), "x @ w + b with the bias fused into the GEMM");
+      py::arg("x"), py::arg("w"), py::arg("b") = py::none(), py::arg("relu") = false,
+      "x @ w + b with the bias fused into the GEMM (and relu right after it when asked)");
   m.def(
       "linear_backward",
-      [](const Tensor& dy, const Tensor& x, const Tensor& w, bool need_dx, bool need_dw, bool need_db) {
+      [](const Tensor& dy, const Tensor& x, const Tensor& w, bool need_dx, bool need_dw, bool need_db,
+         std::optional<Tensor> relu_output) {
         ops::LinearGrads g;
         {
           py::gil_scoped_release release;
-          g = ops::linear_backward(dy, x, w, need_dx, need_dw, need_db);
+          g = ops::linear_backward(dy, x, w, need_dx, need_dw, need_db, relu_output ? &*relu_output : nullptr);
         }
         auto or_none = [](const Tensor& t) { return t.defined() ? py::cast(t) : py::none(); };
         return py::make_tuple(or_none(g.dx), or_none(g.dw), or_none(g.db));
       },
-      py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("need_dx"), py::arg("need_dw"), py::arg("need_db"));
+      py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("need_dx"), py::arg("need_dw"), py::arg("need_db"),
+      py::arg("relu_output") = py::none());
   m.def("matmul", &ops::matmul, py::arg("a"), py::arg("b"), py::call_guard<py::gil_scoped_release>());
 }
 

@@ -1,5 +1,6 @@
 #include "ops/linear.h"
 
+#include "ironnet/activations.h"
 #include "ironnet/errors.h"
 #include "ironnet/gemm.h"
 #include "ironnet/linear.h"
@@ -19,31 +20,46 @@ void check(const char* op, const char* name, const Tensor& t, int64_t rank) {
 
 }  // namespace
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor* b) {
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor* b, bool relu) {
   constexpr const char* op = "linear";
   check(op, "x", x, 2);
   check(op, "kernel", w, 2);
   if (x.size(1) != w.size(0))
     fail<ValueError>(op, ": x ", shape_str(x.shape()), " has ", x.size(1), " features but the kernel ",
                      shape_str(w.shape()), " expects ", w.size(0));
-  if (!b) return gemm(x, w, nullptr, false, false, 1.0f, 0.0f);
-  check(op, "bias", *b, 1);
+  Tensor out;
+  if (!b) {
+    out = gemm(x, w, nullptr, false, false, 1.0f, 0.0f);
+  } else {
+    check(op, "bias", *b, 1);
   if (b->size(0) != w.size(1))
     fail<ValueError>(op, ": bias ", shape_str(b->shape()), " does not match the kernel's ", w.size(1), " units ",
                      shape_str(w.shape()));
-  Tensor out = Tensor::empty({x.size(0), w.size(1)}, DType::Float32, x.device());
-  const Tensor bias = b->contiguous();
-  cpu::broadcast_rows(out.size(0), out.size(1), bias.data<float>(), out.data<float>(), out.size(1));
-  return gemm(x, w, &out, false, false, 1.0f, 1.0f);  // out = x @ w + bias rows
+    out = Tensor::empty({x.size(0), w.size(1)}, DType::Float32, x.device());
+    const Tensor bias = b->contiguous();
+    cpu::broadcast_rows(out.size(0), out.size(1), bias.data<float>(), out.data<float>(), out.size(1));
+    gemm(x, w, &out, false, false, 1.0f, 1.0f);  // out = x @ w + bias rows
+  }
+  if (relu) cpu::relu_forward(out.numel(), out.data<float>(), out.data<float>());  // in place, in cache
+  return out;
 }
 
-LinearGrads linear_backward(const Tensor& dy, const Tensor& x, const Tensor& w, bool need_dx, bool need_dw,
-                            bool need_db) {
+LinearGrads linear_backward(const Tensor& dy_in, const Tensor& x, const Tensor& w, bool need_dx, bool need_dw,
+                            bool need_db, const Tensor* relu_output) {
   constexpr const char* op = "linear_backward";
-  check(op, "dy", dy, 2);
-  if (dy.size(0) != x.size(0) || dy.size(1) != w.size(1))
-    fail<ValueError>(op, ": dy ", shape_str(dy.shape()), " does not match x ", shape_str(x.shape()), " @ kernel ",
+  check(op, "dy", dy_in, 2);
+  if (dy_in.size(0) != x.size(0) || dy_in.size(1) != w.size(1))
+    fail<ValueError>(op, ": dy ", shape_str(dy_in.shape()), " does not match x ", shape_str(x.shape()), " @ kernel ",
                      shape_str(w.shape()));
+  Tensor dy = dy_in;
+  if (relu_output) {  // the gradient flows only where the relu let the value through
+    if (relu_output->shape() != dy_in.shape())
+      fail<ValueError>(op, ": relu output ", shape_str(relu_output->shape()), " does not match dy ",
+                       shape_str(dy_in.shape()));
+    const Tensor y = relu_output->contiguous(), g = dy_in.contiguous();
+    dy = Tensor::empty(dy_in.shape(), DType::Float32, dy_in.device());
+    cpu::relu_backward(dy.numel(), y.data<float>(), g.data<float>(), dy.data<float>());
+  }
   LinearGrads grads;
   if (need_dx) grads.dx = gemm(dy, w, nullptr, false, true, 1.0f, 0.0f);
   if (need_dw) grads.dw = gemm(x, dy, nullptr, true, false, 1.0f, 0.0f);

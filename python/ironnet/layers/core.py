@@ -71,8 +71,10 @@ class Dense(Layer):
             )
         lead = inputs.shape[:-1]
         x = inputs if inputs.ndim == 2 else ops.reshape(inputs, (math.prod(lead), inputs.shape[-1]))
-        y = ops.linear(x, self.kernel, self.bias)
-        y = self.activation(y)
+        if self.activation is ops.relu:  # fused into the dense op: one native call each way
+            y = ops.linear(x, self.kernel, self.bias, activation="relu")
+        else:
+            y = self.activation(ops.linear(x, self.kernel, self.bias))
         return y if inputs.ndim == 2 else ops.reshape(y, (*lead, self.units))
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:

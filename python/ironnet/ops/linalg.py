@@ -129,33 +129,39 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
-def linear(x: Any, kernel: Any, bias: Optional[Any] = None) -> Tensor:
+def linear(x: Any, kernel: Any, bias: Optional[Any] = None, activation: Optional[str] = None) -> Tensor:
     """A dense layer's product: x (N, in) @ kernel (in, out) + bias (out,), float32, on the CPU.
 
     One coarse native op: the bias is written into the output first and the GEMM adds on top
-    (beta = 1), so it costs no pass of its own. Backward: dx = dy @ kernel^T, dkernel = x^T @ dy
-    (GEMMs) and dbias = column sums of dy (native reduction).
+    (beta = 1), so it costs no pass of its own; activation="relu" is applied in the same call, in
+    place, while the output is still in cache. Backward: the relu mask (from the saved output), then
+    dx = dy @ kernel^T, dkernel = x^T @ dy (GEMMs) and dbias = column sums of dy, in one native call.
     """
+    if activation not in (None, "relu"):
+        raise ValueError(f"linear: activation must be None or 'relu' (others run as their own op), got {activation!r}")
+    relu = activation == "relu"
     x = x if type(x) is Tensor else _as_tensor(x, "linear", "x")
     kernel = kernel if type(kernel) is Tensor else _as_tensor(kernel, "linear", "kernel")
     if bias is not None and type(bias) is not Tensor:
         bias = _as_tensor(bias, "linear", "bias")
     if not (x.requires_grad or kernel.requires_grad or (bias is not None and bias.requires_grad)):
-        return Tensor(_C.linear(x._impl, kernel._impl, None if bias is None else bias._impl))
-    return Linear.apply(x, kernel, bias)
+        return Tensor(_C.linear(x._impl, kernel._impl, None if bias is None else bias._impl, relu))
+    return Linear.apply(x, kernel, bias, relu)
 
 
 class Linear(Function):
-    """y = x @ kernel + bias as one native op; backward: two GEMMs and a column sum."""
+    """y = [relu](x @ kernel + bias) as one native op; backward: mask, two GEMMs and a column sum."""
 
     @staticmethod
-    def forward(ctx: Context, x: Tensor, kernel: Tensor, bias: Optional[Tensor]) -> Tensor:
-        ctx.save_for_backward(x, kernel)
-        return Tensor(_C.linear(x._impl, kernel._impl, None if bias is None else bias._impl))
+    def forward(ctx: Context, x: Tensor, kernel: Tensor, bias: Optional[Tensor], relu: bool) -> Tensor:
+        y = Tensor(_C.linear(x._impl, kernel._impl, None if bias is None else bias._impl, relu))
+        ctx.save_for_backward(x, kernel, y if relu else None)
+        return y
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor):
-        x, kernel = ctx.saved_tensors
-        need_x, need_kernel, need_bias = ctx.needs_input_grad
-        dx, dkernel, dbias = _C.linear_backward(grad._impl, x._impl, kernel._impl, need_x, need_kernel, need_bias)
-        return tuple(None if g is None else Tensor(g) for g in (dx, dkernel, dbias))
+        x, kernel, relu_output = ctx.saved_tensors
+        need_x, need_kernel, need_bias, _ = ctx.needs_input_grad
+        dx, dkernel, dbias = _C.linear_backward(grad._impl, x._impl, kernel._impl, need_x, need_kernel, need_bias,
+                                                None if relu_output is None else relu_output._impl)
+        return (*(None if g is None else Tensor(g) for g in (dx, dkernel, dbias)), None)
