@@ -45,36 +45,32 @@ def _reduce_to(grad: Tensor, shape: tuple, scale: float = 1.0) -> Tensor:
     return Tensor(_C.sum_to_shape(grad._impl, shape, scale))
 
 
+def _binary(op: str, native: Any, function: Any, a: Any, b: Any) -> Tensor:
+    """Runs a broadcasting binary op, recording it for autograd only when an operand needs a gradient."""
+    a, b = _operands(op, a, b)
+    if not (a.requires_grad or b.requires_grad):
+        return Tensor(native(a._impl, b._impl))
+    return function.apply(a, b)
+
+
 def add(a: Any, b: Any) -> Tensor:
     """a + b with NumPy broadcasting; a, b: float32 tensors, arrays or numbers. Differentiable."""
-    a, b = _operands("add", a, b)
-    if not (a.requires_grad or b.requires_grad):
-        return Tensor(_C.add(a._impl, b._impl))
-    return Add.apply(a, b)
+    return _binary("add", _C.add, Add, a, b)
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """a - b with NumPy broadcasting. Differentiable."""
-    a, b = _operands("sub", a, b)
-    if not (a.requires_grad or b.requires_grad):
-        return Tensor(_C.sub(a._impl, b._impl))
-    return Sub.apply(a, b)
+    return _binary("sub", _C.sub, Sub, a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """a * b (elementwise) with NumPy broadcasting. Differentiable."""
-    a, b = _operands("mul", a, b)
-    if not (a.requires_grad or b.requires_grad):
-        return Tensor(_C.mul(a._impl, b._impl))
-    return Mul.apply(a, b)
+    return _binary("mul", _C.mul, Mul, a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
     """a / b (elementwise) with NumPy broadcasting. Differentiable."""
-    a, b = _operands("div", a, b)
-    if not (a.requires_grad or b.requires_grad):
-        return Tensor(_C.div(a._impl, b._impl))
-    return Div.apply(a, b)
+    return _binary("div", _C.div, Div, a, b)
 
 
 def neg(x: Any) -> Tensor:
