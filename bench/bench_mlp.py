@@ -3,29 +3,23 @@ Fashion-MNIST training images, ironnet's `fit` against the equivalent PyTorch lo
 
     python bench/bench_mlp.py [--threads 1 2] [--rounds 3] [--markdown bench/RESULTS.md]
 
-Each library trains one epoch per round (after a warm-up of a few hundred steps), the libraries take
-turns round by round, and the median epoch time gives samples/s. PyTorch runs its idiomatic form
-(logits + CrossEntropyLoss, torch.optim.Adam, a shuffled index per epoch), ironnet the Keras form
-(softmax output, sparse_categorical_crossentropy, model.fit with metrics off). Both first show they
-learn: the mean loss of a 100-step run must fall below 1.0 (chance is 2.3).
+PyTorch runs its idiomatic form (logits + CrossEntropyLoss, torch.optim.Adam, a shuffled index per
+epoch), ironnet the Keras form (softmax output, sparse_categorical_crossentropy, model.fit with
+metrics off); see training.py for the protocol.
 """
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 
 import harness
 import ironnet
+import training
 from ironnet import layers, models, optimizers
 
-BATCH, EPOCH_SAMPLES = 128, 60_000
 TARGET = 1.5  # ironnet samples/s over PyTorch's, at 2 threads
 
 
@@ -34,7 +28,7 @@ def data():
     return x.reshape(len(x), -1).astype(np.float32) / 255.0, y.astype(np.int64)
 
 
-def ironnet_model():
+def ironnet_contender():
     ironnet.set_random_seed(0)
     model = models.Sequential([
         layers.Dense(256, activation="relu", input_shape=(784,)),
@@ -42,54 +36,14 @@ def ironnet_model():
         layers.Dense(10, activation="softmax"),
     ])
     model.compile(optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
-    return model
+    return training.ironnet_epoch, model
 
 
-def torch_model():
+def torch_contender():
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
                                 torch.nn.ReLU(), torch.nn.Linear(128, 10))
-    return model, torch.optim.Adam(model.parameters(), lr=1e-3), torch.nn.CrossEntropyLoss()
-
-
-def ironnet_epoch(model, x, y, samples):
-    history = model.fit(x[:samples], y[:samples], epochs=1, batch_size=BATCH, verbose=0)
-    return history.history["loss"][-1]
-
-
-def torch_epoch(state, x, y, samples):
-    model, opt, loss_fn = state
-    xt, yt = torch.from_numpy(x[:samples]), torch.from_numpy(y[:samples])
-    order = torch.randperm(samples)
-    total = 0.0
-    for i in range(0, samples, BATCH):
-        idx = order[i : i + BATCH]
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(xt[idx]), yt[idx])
-        loss.backward()
-        opt.step()
-        total += loss.item() * len(idx)
-    return total / samples
-
-
-def measure(threads: int, rounds: int, x, y):
-    ironnet.set_num_threads(threads)
-    torch.set_num_threads(threads)
-    ir, pt = ironnet_model(), torch_model()
-    # Correctness first: both learn (a short run, also the warm-up).
-    for name, run, state in (("ironnet", ironnet_epoch, ir), ("PyTorch", torch_epoch, pt)):
-        loss = run(state, x, y, 12_800)
-        if not loss < 1.0:
-            sys.exit(f"{name} did not learn: loss {loss:.3f} after 100 steps")
-    times = {"ironnet": [], "PyTorch": []}
-    for r in range(rounds):
-        order = [("ironnet", ironnet_epoch, ir), ("PyTorch", torch_epoch, pt)]
-        for name, run, state in order if r % 2 == 0 else order[::-1]:
-            time.sleep(0.2)  # the other library's spinning threads fall asleep
-            start = time.perf_counter()
-            run(state, x, y, EPOCH_SAMPLES)
-            times[name].append(time.perf_counter() - start)
-    return {k: EPOCH_SAMPLES / statistics.median(v) for k, v in times.items()}
+    return training.torch_epoch, training.torch_state(model)
 
 
 def main() -> int:
@@ -101,7 +55,7 @@ def main() -> int:
     x, y = data()
     rows = []
     for t in args.threads:
-        rate = measure(t, args.rounds, x, y)
+        rate = training.measure(t, args.rounds, x, y, {"ironnet": ironnet_contender, "PyTorch": torch_contender})
         ratio = rate["ironnet"] / rate["PyTorch"]
         met = ("yes" if ratio >= TARGET else "**NO**") if t == 2 else "—"
         rows.append([str(t), f"{rate['ironnet']:,.0f}", f"{rate['PyTorch']:,.0f}", f"{ratio:.2f}×", met])
@@ -110,20 +64,13 @@ def main() -> int:
     headers = ["threads", "ironnet samples/s", "PyTorch samples/s", "ironnet / PyTorch", f"≥ {TARGET}× (2 threads)"]
     print(harness.format_table(headers, rows))
     if args.markdown:
-        section = (
-            "### Training throughput: MLP 784-256-128-10, Adam, batch 128, Fashion-MNIST (60,000 samples)\n\n"
-            f"Command: `python bench/bench_mlp.py --markdown {args.markdown}`\n\n"
-            f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC\n"
-            f"- cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs\n"
-            f"- ironnet {ironnet.__version__} ({ironnet.get_cpu_isa()}), torch {torch.__version__}\n"
-            f"- median of {args.rounds} epochs each, libraries alternating; ironnet `fit` (metrics off) vs the "
-            "idiomatic PyTorch loop (logits + CrossEntropyLoss)\n\n"
-            f"{harness.format_table(headers, rows, markdown=True)}\n"
-        )
-        text = open(args.markdown).read() if os.path.exists(args.markdown) else ""
-        with open(args.markdown, "w") as f:
-            f.write(harness.replace_section(text, "bench_mlp", section))
-        print(f"updated the 'bench_mlp' section of {args.markdown}")
+        training.write_section(
+            args.markdown, "bench_mlp",
+            "Training throughput: MLP 784-256-128-10, Adam, batch 128, Fashion-MNIST (60,000 samples)",
+            f"python bench/bench_mlp.py --markdown {args.markdown}",
+            [f"median of {args.rounds} epochs each, libraries alternating; ironnet `fit` (metrics off) vs the "
+             "idiomatic PyTorch loop (logits + CrossEntropyLoss)"],
+            harness.format_table(headers, rows, markdown=True))
     return 0
 
 

@@ -20,5 +20,5 @@ def test_main_job_trains_reports_and_saves(tmp_path, capsys):
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     model = ironnet.models.load_model(model_path_for(str(out), "digits"))
     (_, _), (x_te, y_te) = ironnet.datasets.digits.load_data()
-    predicted = np.argmax(model.predict(x_te / np.float32(16)), axis=1)
+    predicted = np.argmax(model.predict(x_te[..., None] / np.float32(16)), axis=1)
     assert abs(np.mean(predicted == y_te) - accuracy) < 1e-4  # the reloaded model scores the same

@@ -1,4 +1,4 @@
-"""`python -m ironnet`: the main job. Trains a network on Fashion-MNIST (scikit-learn's 8x8 digits
+"""`python -m ironnet`: the main job. Trains a convolutional network on Fashion-MNIST (scikit-learn's 8x8 digits
 when Fashion-MNIST is not on this machine, and it says so), shows the model summary and the training
 progress, reports the test accuracy, and saves the trained model and its training curves.
 
@@ -24,29 +24,41 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 
 
 def load(dataset: str) -> Tuple[str, Data]:
-    """The dataset as float images in [0, 1] and integer labels; Fashion-MNIST falls back to digits."""
+    """The dataset as (N, H, W, 1) float images in [0, 1] and integer labels; Fashion-MNIST falls back
+    to digits."""
     if dataset == "fashion_mnist":
         try:
             (x_tr, y_tr), (x_te, y_te) = ironnet.datasets.fashion_mnist.load_data()
-            return "Fashion-MNIST", ((x_tr / np.float32(255), y_tr), (x_te / np.float32(255), y_te))
+            return "Fashion-MNIST", ((_images(x_tr, 255), y_tr), (_images(x_te, 255), y_te))
         except FileNotFoundError as err:
             first_line = str(err).splitlines()[0]
             print(f"Fashion-MNIST is not on this machine ({first_line}).")
             print("Falling back to scikit-learn's bundled 8x8 digits; for the real thing: "
                   "apt-get install dataset-fashion-mnist, or set IRONNET_DATA.\n")
     (x_tr, y_tr), (x_te, y_te) = ironnet.datasets.digits.load_data()
-    return "8x8 digits", ((x_tr / np.float32(16), y_tr), (x_te / np.float32(16), y_te))
+    return "8x8 digits", ((_images(x_tr, 16), y_tr), (_images(x_te, 16), y_te))
+
+
+def _images(pixels: np.ndarray, top: int) -> np.ndarray:
+    """uint8 (N, H, W) -> float32 (N, H, W, 1) in [0, 1]: channels_last, one channel."""
+    return pixels[..., None] * np.float32(1 / top)
 
 
 def build_model(input_shape: Tuple[int, ...], classes: int) -> models.Sequential:
+    """Two conv blocks ('same' padding, so 8x8 digits fit as well as 28x28 images), then a classifier."""
     return models.Sequential([
         layers.Input(input_shape),
+        layers.Conv2D(32, 3, padding="same", activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, padding="same", use_bias=False),
+        layers.BatchNormalization(),
+        layers.Activation("relu"),
+        layers.MaxPooling2D(2),
         layers.Flatten(),
-        layers.Dense(256, activation="relu"),
-        layers.Dropout(0.2, seed=0),
         layers.Dense(128, activation="relu"),
+        layers.Dropout(0.3, seed=0),
         layers.Dense(classes, activation="softmax"),
-    ], name="fashion_mlp")
+    ], name="fashion_cnn")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -92,7 +104,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def model_path_for(folder: str, dataset: str) -> str:
-    return os.path.join(folder, f"{dataset}_mlp.ironnet")
+    return os.path.join(folder, f"{dataset}_cnn.ironnet")
 
 
 if __name__ == "__main__":

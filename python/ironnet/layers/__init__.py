@@ -1,17 +1,26 @@
 """Layers (keras.layers names, arguments and weight layouts)."""
 from .base import Layer
+from .convolutional import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten, Input, InputLayer
 from .merging import Add, Concatenate, Multiply, Subtract
+from .normalization import BatchNormalization
+from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+                      GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
 from .regularization import Dropout
 from .symbolic import SymbolicTensor
 
+_CONV_AND_POOLING = (Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
+                     GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                     BatchNormalization)
+
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Dropout",
-           "Add", "Subtract", "Multiply", "Concatenate", "SymbolicTensor", "serialize", "deserialize"]
+           "Add", "Subtract", "Multiply", "Concatenate", "SymbolicTensor", "serialize", "deserialize",
+           *(cls.__name__ for cls in _CONV_AND_POOLING)]
 
 
 def _registry() -> dict:
     return {cls.__name__: cls for cls in (InputLayer, Dense, Activation, Flatten, Dropout,
-                                           Add, Subtract, Multiply, Concatenate)}
+                                           Add, Subtract, Multiply, Concatenate, *_CONV_AND_POOLING)}
 
 
 def serialize(layer: Layer) -> dict:

@@ -67,8 +67,10 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: Dict[str, Any]) -> "Layer":
-        """A new, unbuilt layer from `get_config()`'s output (weights are not part of the config)."""
-        return cls(**config)
+        """A new, unbuilt layer from `get_config()`'s output (weights are not part of the config).
+
+        An initializer without a Keras name is saved as None: the default stands in (weights are saved apart)."""
+        return cls(**{k: v for k, v in config.items() if not (k.endswith("_initializer") and v is None)})
 
     # --- weights ---------------------------------------------------------------------------------
     def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "glorot_uniform",

@@ -90,12 +90,6 @@ class Dense(Layer):
             "bias_initializer": initializers.name_of(self.bias_initializer),
         }
 
-    @classmethod
-    def from_config(cls, config: Dict[str, Any]) -> "Dense":
-        # An initializer without a Keras name is saved as None: the default stands in (weights are saved apart).
-        config = {k: v for k, v in config.items() if not (k.endswith("_initializer") and v is None)}
-        return cls(**config)
-
 
 class Activation(Layer):
     """Applies an activation by Keras name ('relu', 'softmax', ...) or a callable."""

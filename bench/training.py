@@ -1,0 +1,84 @@
+"""Training throughput, ironnet's `fit` against the equivalent idiomatic PyTorch loop in the same run:
+shared by bench_mlp.py and bench_cnn.py.
+
+Each library first shows that it learns (the mean loss over a short run, also the warm-up, must fall
+below a bound; chance is 2.3 for ten classes), then trains one epoch per round; the libraries take
+turns round by round, and the median epoch time gives samples/s.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import statistics
+import sys
+import time
+from typing import Callable, Dict, List, Sequence
+
+import numpy as np
+import torch
+
+import harness
+import ironnet
+
+BATCH, EPOCH_SAMPLES, WARMUP_SAMPLES = 128, 60_000, 12_800
+
+
+def ironnet_epoch(model, x: np.ndarray, y: np.ndarray, samples: int) -> float:
+    history = model.fit(x[:samples], y[:samples], epochs=1, batch_size=BATCH, verbose=0)
+    return history.history["loss"][-1]
+
+
+def torch_epoch(state, x: np.ndarray, y: np.ndarray, samples: int) -> float:
+    """One epoch of the usual PyTorch loop: logits + CrossEntropyLoss, a shuffled index, Adam."""
+    model, opt, loss_fn, prepare = state
+    xt, yt = prepare(torch.from_numpy(x[:samples])), torch.from_numpy(y[:samples])
+    order = torch.randperm(samples)
+    total = 0.0
+    for i in range(0, samples, BATCH):
+        idx = order[i : i + BATCH]
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(xt[idx]), yt[idx])
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx)
+    return total / samples
+
+
+def torch_state(model: torch.nn.Module, prepare: Callable = lambda t: t):
+    """PyTorch's side: the model, Adam(1e-3), CrossEntropyLoss and how inputs are laid out."""
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3), torch.nn.CrossEntropyLoss(), prepare
+
+
+def measure(threads: int, rounds: int, x: np.ndarray, y: np.ndarray, contenders: Dict[str, Callable],
+            loss_bound: float = 1.0) -> Dict[str, float]:
+    """samples/s per contender; contenders maps a name to a factory returning (epoch function, state)."""
+    ironnet.set_num_threads(threads)
+    torch.set_num_threads(threads)
+    built = {name: make() for name, make in contenders.items()}
+    for name, (run, state) in built.items():  # correctness first: each learns (and warms up)
+        loss = run(state, x, y, WARMUP_SAMPLES)
+        if not loss < loss_bound:
+            sys.exit(f"{name} did not learn: loss {loss:.3f} after {WARMUP_SAMPLES // BATCH} steps")
+    times: Dict[str, List[float]] = {name: [] for name in built}
+    names = list(built)
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            run, state = built[name]
+            time.sleep(0.2)  # the other library's spinning threads fall asleep
+            start = time.perf_counter()
+            run(state, x, y, EPOCH_SAMPLES)
+            times[name].append(time.perf_counter() - start)
+    return {name: EPOCH_SAMPLES / statistics.median(v) for name, v in times.items()}
+
+
+def write_section(path: str, key: str, title: str, command: str, notes: Sequence[str], table: str) -> None:
+    """Replaces (or appends) the `key` section of a markdown results file."""
+    lines = [f"### {title}\n", f"Command: `{command}`\n",
+             f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+             f"- cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs",
+             f"- ironnet {ironnet.__version__} ({ironnet.get_cpu_isa()}), torch {torch.__version__}",
+             *(f"- {note}" for note in notes), "", table, ""]
+    text = open(path).read() if os.path.exists(path) else ""
+    with open(path, "w") as f:
+        f.write(harness.replace_section(text, key, "\n".join(lines)))
+    print(f"updated the {key!r} section of {path}")

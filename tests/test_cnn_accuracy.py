@@ -1,0 +1,59 @@
+"""CNNs on the real Fashion-MNIST, fixed seed: the issue's accuracy thresholds on the 10,000 test images.
+
+Marked slow: minutes of training on two cores. CI runs them once, in the README's test command."""
+import numpy as np
+import pytest
+
+import ironnet
+from ironnet import layers, models, optimizers
+
+pytestmark = pytest.mark.slow
+
+
+def fashion():
+    (x_tr, y_tr), (x_te, y_te) = ironnet.datasets.fashion_mnist.load_data()
+    scale = np.float32(1 / 255)
+    return (x_tr.reshape(-1, 28, 28, 1) * scale, y_tr), (x_te.reshape(-1, 28, 28, 1) * scale, y_te)
+
+
+def test_small_cnn_reaches_91_percent():
+    ironnet.set_random_seed(0)
+    (x_tr, y_tr), (x_te, y_te) = fashion()
+    model = models.Sequential([
+        layers.Input((28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_tr, y_tr, epochs=8, batch_size=128, verbose=0)
+    _, accuracy = model.evaluate(x_te, y_te, batch_size=1000, verbose=0)
+    assert accuracy >= 0.91, accuracy
+
+
+def test_deeper_cnn_with_batch_norm_dropout_and_augmentation_reaches_93_percent():
+    ironnet.set_random_seed(0)
+    (x_tr, y_tr), (x_te, y_te) = fashion()
+    model = models.Sequential([
+        layers.Input((28, 28, 1)),
+        layers.RandomFlip("horizontal", seed=1),
+        layers.Conv2D(32, 3, padding="same", use_bias=False),
+        layers.BatchNormalization(),
+        layers.Activation("relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, padding="same", use_bias=False),
+        layers.BatchNormalization(),
+        layers.Activation("relu"),
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.25, seed=2),
+        layers.Flatten(),
+        layers.Dense(256, activation="relu"),
+        layers.Dropout(0.4, seed=3),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_tr, y_tr, epochs=12, batch_size=128, verbose=0)
+    _, accuracy = model.evaluate(x_te, y_te, batch_size=1000, verbose=0)
+    assert accuracy >= 0.93, accuracy
