@@ -2,7 +2,7 @@
 (N, H, W, C) and sequences (N, L, C), and global pooling that reduces every spatial axis."""
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Optional
 
 from .. import ops
 from ..tensor import Tensor
@@ -13,10 +13,10 @@ _LAYOUTS = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)"
 
 
 class _Pooling(Layer):
-    """Windowed pooling of `rank` spatial axes by the native op `_op(x, pool_size, strides, padding)`."""
+    """Windowed pooling of `rank` spatial axes by the op `ops.<_op_name>(x, pool_size, strides, padding)`."""
 
     rank = 2
-    _op: Callable[..., Tensor]
+    _op_name: str
 
     def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
                  data_format: Optional[str] = None, **kwargs: Any):
@@ -34,7 +34,7 @@ class _Pooling(Layer):
         check_input_rank(self.name, inputs.shape, self.rank, _LAYOUTS[self.rank])
         window = self.pool_size if self.rank == 2 else self.pool_size[0]
         step = self.strides if self.rank == 2 else self.strides[0]
-        return type(self)._op(inputs, window, step, self.padding)
+        return getattr(ops, self._op_name)(inputs, window, step, self.padding)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         spatial = []
@@ -54,30 +54,30 @@ class _Pooling(Layer):
 class MaxPooling2D(_Pooling):
     """The maximum over each pool_size window (padded positions never win); gradient to the argmax."""
 
-    _op = staticmethod(ops.max_pool2d)
+    _op_name = "max_pool2d"
 
 
 class AveragePooling2D(_Pooling):
     """The mean over each window; with padding='same' only the real (unpadded) values are averaged."""
 
-    _op = staticmethod(ops.avg_pool2d)
+    _op_name = "avg_pool2d"
 
 
 class MaxPooling1D(_Pooling):
     rank = 1
-    _op = staticmethod(ops.max_pool1d)
+    _op_name = "max_pool1d"
 
 
 class AveragePooling1D(_Pooling):
     rank = 1
-    _op = staticmethod(ops.avg_pool1d)
+    _op_name = "avg_pool1d"
 
 
 class _GlobalPooling(Layer):
     """Reduces every spatial axis: (batch, ..., channels) -> (batch, channels), or keeps them as 1s."""
 
     rank = 2
-    _op: Callable[..., Tensor]
+    _op_name: str  # ops.<_op_name>(x, keepdims)
 
     def __init__(self, data_format: Optional[str] = None, keepdims: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
@@ -89,7 +89,7 @@ class _GlobalPooling(Layer):
 
     def call(self, inputs: Tensor, training: bool = False) -> Tensor:
         check_input_rank(self.name, inputs.shape, self.rank, _LAYOUTS[self.rank])
-        return type(self)._op(inputs, keepdims=self.keepdims)
+        return getattr(ops, self._op_name)(inputs, keepdims=self.keepdims)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         if self.keepdims:
@@ -101,18 +101,18 @@ class _GlobalPooling(Layer):
 
 
 class GlobalAveragePooling2D(_GlobalPooling):
-    _op = staticmethod(ops.global_avg_pool2d)
+    _op_name = "global_avg_pool2d"
 
 
 class GlobalMaxPooling2D(_GlobalPooling):
-    _op = staticmethod(ops.global_max_pool2d)
+    _op_name = "global_max_pool2d"
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
     rank = 1
-    _op = staticmethod(ops.global_avg_pool1d)
+    _op_name = "global_avg_pool1d"
 
 
 class GlobalMaxPooling1D(_GlobalPooling):
     rank = 1
-    _op = staticmethod(ops.global_max_pool1d)
+    _op_name = "global_max_pool1d"
