@@ -1,4 +1,5 @@
 """Layers (keras.layers names, arguments and weight layouts)."""
+from .augmentation import RandomFlip, RandomRotation, RandomTranslation
 from .base import Layer
 from .core import Activation, Dense, Flatten, Input, InputLayer
 from .merging import Add, Concatenate, Multiply, Subtract
@@ -6,12 +7,14 @@ from .regularization import Dropout
 from .symbolic import SymbolicTensor
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Dropout",
-           "Add", "Subtract", "Multiply", "Concatenate", "SymbolicTensor", "serialize", "deserialize"]
+           "Add", "Subtract", "Multiply", "Concatenate", "RandomFlip", "RandomRotation", "RandomTranslation",
+           "SymbolicTensor", "serialize", "deserialize"]
 
 
 def _registry() -> dict:
     return {cls.__name__: cls for cls in (InputLayer, Dense, Activation, Flatten, Dropout,
-                                           Add, Subtract, Multiply, Concatenate)}
+                                           Add, Subtract, Multiply, Concatenate,
+                                           RandomFlip, RandomRotation, RandomTranslation)}
 
 
 def serialize(layer: Layer) -> dict:
