@@ -1,4 +1,5 @@
 """Layers (keras.layers names, arguments and weight layouts)."""
+from .augmentation import RandomFlip, RandomRotation, RandomTranslation
 from .base import Layer
 from .convolutional import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten, Input, InputLayer
@@ -9,18 +10,21 @@ from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D
 from .regularization import Dropout
 from .symbolic import SymbolicTensor
 
-_CONV_AND_POOLING = (Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
-                     GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-                     BatchNormalization)
+# Every built-in layer class, by the name its saved configs use.
+_BUILT_IN = (InputLayer, Dense, Activation, Flatten, Dropout, Add, Subtract, Multiply, Concatenate,
+             Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
+             GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+             BatchNormalization, RandomFlip, RandomRotation, RandomTranslation)
 
-__all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Dropout",
-           "Add", "Subtract", "Multiply", "Concatenate", "SymbolicTensor", "serialize", "deserialize",
-           *(cls.__name__ for cls in _CONV_AND_POOLING)]
+__all__ = ["Layer", "Input", "SymbolicTensor", "serialize", "deserialize", "InputLayer", "Dense", "Activation",
+           "Flatten", "Dropout", "Add", "Subtract", "Multiply", "Concatenate", "Conv1D", "Conv2D", "MaxPooling1D",
+           "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+           "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization", "RandomFlip", "RandomRotation",
+           "RandomTranslation"]
 
 
 def _registry() -> dict:
-    return {cls.__name__: cls for cls in (InputLayer, Dense, Activation, Flatten, Dropout,
-                                           Add, Subtract, Multiply, Concatenate, *_CONV_AND_POOLING)}
+    return {cls.__name__: cls for cls in _BUILT_IN}
 
 
 def serialize(layer: Layer) -> dict:

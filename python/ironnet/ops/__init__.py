@@ -1,5 +1,6 @@
 """Functional ops, one module per family; each differentiable through ironnet.autograd."""
 from .activations import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .augment import affine_warp, flip, rotation_transforms, translation_transforms
 from .dropout import dropout
 from .elementwise import add, div, mean, mul, neg, sub, sum
 from .linalg import gemm, linear, matmul, pack_b
@@ -11,4 +12,5 @@ __all__ = [
     "transpose", "reshape", "concatenate",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
     "dropout",
+    "affine_warp", "flip", "rotation_transforms", "translation_transforms",
 ]
