@@ -1,0 +1,274 @@
+// Batch-norm kernel bodies, included once per ISA (batchnorm_{portable,avx2,avx512}.cpp), each
+// compiled with its own flags: the statistics widen every float to double, so vector width decides
+// whether one core keeps up with memory. Everything here has internal linkage; only make_table()
+// hands the functions out.
+//
+// Each call is one parallel region over fixed shares of x (rows when channels are last, else
+// (o, c) planes): every thread sums its share into its own per-channel partials, one thread merges
+// the partials in thread order (deterministic for a thread count) and derives per-channel
+// coefficients, then every thread makes its outputs from the same share it summed (still in its
+// cache when the share fits). Two passes over x: the least a batch norm can read.
+//
+// The per-channel scratch (partials, coefficients: a few C-long vectors) is the only allocation.
+#pragma once
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "ironnet/batchnorm.h"
+#include "kernels/cpu/threads.h"
+
+namespace ironnet::cpu::batchnorm_detail {
+
+struct BatchNormTable {
+  decltype(&batch_norm_train_forward) train_forward;
+  decltype(&batch_norm_inference_forward) inference_forward;
+  decltype(&batch_norm_backward) backward;
+};
+
+const BatchNormTable& portable_table();
+#if defined(IRONNET_HAVE_X86_KERNELS)
+const BatchNormTable& avx2_table();
+const BatchNormTable& avx512_table();
+#endif
+
+namespace {
+
+// Channels-last sums first add kFlushRows rows in float (short sums of shifted values: a few ulps
+// off at most), then add that into double: rows are read in order, and the float partials, one
+// C-long row, stay in L1. (Register accumulators per block of channels walked the rows with a
+// stride and ran at a third of the memory bandwidth.)
+constexpr int64_t kFlushRows = 32;
+
+// [begin, end) of this thread's rows (channels last) or (o, c) planes (otherwise).
+struct Share {
+  int64_t begin = 0, end = 0;
+};
+
+Share share_of(const BatchNormDims& d, int tid, int threads) {
+  Share s;
+  block_of(d.inner == 1 ? d.outer : d.outer * d.channels, tid, threads, s.begin, s.end);
+  return s;
+}
+
+// --- sums: su[c] += sum(u), suv[c] += sum(u * v), u = a - sa[c], v = b - sb[c], in double --------------
+
+// Scratch: 2 C floats per thread for the float partials of the rows in flight.
+void sums_rows(const BatchNormDims& d, Share s, const float* a, const float* sa, const float* b, const float* sb,
+               float* scratch, double* su, double* suv) {
+  const int64_t C = d.channels;
+  float* part_u = scratch;
+  float* part_uv = scratch + C;
+  for (int64_t r0 = s.begin; r0 < s.end; r0 += kFlushRows) {
+    const int64_t r1 = std::min(r0 + kFlushRows, s.end);
+    std::fill(scratch, scratch + 2 * C, 0.0f);
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* ar = a + r * C;
+      const float* br = b + r * C;
+#pragma omp simd
+      for (int64_t c = 0; c < C; ++c) {
+        // Differences from a shift near the data are exact (or one rounding) for data of large mean:
+        // the sums of squares keep the variance's digits.
+        const float u = ar[c] - sa[c], v = br[c] - sb[c];
+        part_u[c] += u;
+        part_uv[c] += u * v;
+      }
+    }
+#pragma omp simd
+    for (int64_t c = 0; c < C; ++c) {
+      su[c] += part_u[c];
+      suv[c] += part_uv[c];
+    }
+  }
+}
+
+void sums_planes(const BatchNormDims& d, Share s, const float* a, const float* sa, const float* b, const float* sb,
+                 double* su, double* suv) {
+  const int64_t n = d.inner;
+  for (int64_t p = s.begin; p < s.end; ++p) {
+    const int64_t c = p % d.channels;
+    const float* ap = a + p * n;
+    const float* bp = b + p * n;
+    const float shift_a = sa[c], shift_b = sb[c];
+    double sum_u = 0.0, sum_uv = 0.0;
+#pragma omp simd reduction(+ : sum_u, sum_uv)
+    for (int64_t i = 0; i < n; ++i) {
+      const double u = ap[i] - shift_a, v = bp[i] - shift_b;
+      sum_u += u;
+      sum_uv += u * v;
+    }
+    su[c] += sum_u;
+    suv[c] += sum_uv;
+  }
+}
+
+void sums(const BatchNormDims& d, Share s, const float* a, const float* sa, const float* b, const float* sb,
+          float* scratch, double* su, double* suv) {
+  if (d.inner == 1)
+    sums_rows(d, s, a, sa, b, sb, scratch, su, suv);
+  else
+    sums_planes(d, s, a, sa, b, sb, su, suv);
+}
+
+// --- affine: out = (b - shift[c]) * kb[c] + a * ka[c] + k0[c]; kWithA = false drops the a term ----------
+// The affine pass follows a sums pass over the same share, so it walks the share backwards: the
+// rows the sums read last are the ones still in cache (forwards, LRU would evict each just before use).
+
+template <bool kWithA>
+void affine_rows(const BatchNormDims& d, Share s, const float* b, const float* shift, const float* kb, const float* a,
+                 const float* ka, const float* k0, float* out) {
+  const int64_t C = d.channels;
+  for (int64_t r = s.end - 1; r >= s.begin; --r) {
+    const float* br = b + r * C;
+    const float* ar = kWithA ? a + r * C : nullptr;
+    float* o = out + r * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; ++c) o[c] = (br[c] - shift[c]) * kb[c] + (kWithA ? ar[c] * ka[c] : 0.0f) + k0[c];
+  }
+}
+
+template <bool kWithA>
+void affine_planes(const BatchNormDims& d, Share s, const float* b, const float* shift, const float* kb, const float* a,
+                   const float* ka, const float* k0, float* out) {
+  const int64_t n = d.inner;
+  for (int64_t p = s.end - 1; p >= s.begin; --p) {
+    const int64_t c = p % d.channels;
+    const float* bp = b + p * n;
+    const float* ap = kWithA ? a + p * n : nullptr;
+    float* o = out + p * n;
+    const float sh = shift[c], fb = kb[c], fa = kWithA ? ka[c] : 0.0f, f0 = k0[c];
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) o[i] = (bp[i] - sh) * fb + (kWithA ? ap[i] * fa : 0.0f) + f0;
+  }
+}
+
+template <bool kWithA>
+void affine(const BatchNormDims& d, Share s, const float* b, const float* shift, const float* kb, const float* a,
+            const float* ka, const float* k0, float* out) {
+  if (d.inner == 1)
+    affine_rows<kWithA>(d, s, b, shift, kb, a, ka, k0, out);
+  else
+    affine_planes<kWithA>(d, s, b, shift, kb, a, ka, k0, out);
+}
+
+// Per-thread partial sums: thread t owns [2 C t, 2 C t + C) (sum u) and the next C (sum u v), and
+// 2 C floats of scratch for sums_rows.
+struct Partials {
+  int64_t channels;
+  std::vector<double> data;
+  std::vector<float> float_scratch;
+  Partials(int64_t c, int threads)
+      : channels(c), data(static_cast<size_t>(2 * c * threads), 0.0), float_scratch(static_cast<size_t>(2 * c * threads)) {}
+  float* scratch(int tid) { return float_scratch.data() + 2 * channels * tid; }
+  double* su(int tid) { return data.data() + 2 * channels * tid; }
+  double* suv(int tid) { return su(tid) + channels; }
+  // Channel c's totals over the first `threads` threads, added in thread order.
+  void total(int threads, int64_t c, double& u, double& uv) {
+    u = uv = 0.0;
+    for (int t = 0; t < threads; ++t) {
+      u += su(t)[c];
+      uv += suv(t)[c];
+    }
+  }
+};
+
+int64_t numel(const BatchNormDims& d) { return d.outer * d.channels * d.inner; }
+
+// --- the three entry points ----------------------------------------------------------------------------
+
+void train_forward_kernel(const BatchNormDims& d, const float* x, const float* gamma, const float* beta,
+                          float momentum, float eps, float* moving_mean, float* moving_var, float* y, float* mean,
+                          float* inv_std, int num_threads) {
+  const int64_t C = d.channels;
+  const int threads = threads_for(numel(d), num_threads);
+  Partials partials(C, threads);
+  // Each channel's sums are shifted by its first element: close enough to the mean that the sum of
+  // squares keeps the variance's digits (E[x^2] - E[x]^2 unshifted loses them when mean >> std).
+  std::vector<float> pivot(C), scale(C), offset(C);
+  for (int64_t c = 0; c < C; ++c) pivot[c] = x[c * d.inner];
+  const double n = static_cast<double>(d.count());
+#pragma omp parallel num_threads(threads)
+  {
+    const int tid = omp_get_thread_num(), team = omp_get_num_threads();
+    const Share share = share_of(d, tid, team);
+    sums(d, share, x, pivot.data(), x, pivot.data(), partials.scratch(tid), partials.su(tid), partials.suv(tid));
+#pragma omp barrier
+#pragma omp single
+    for (int64_t c = 0; c < C; ++c) {
+      double s1, s2;
+      partials.total(team, c, s1, s2);
+      const double shifted_mean = s1 / n;
+      const double var = std::max(s2 / n - shifted_mean * shifted_mean, 0.0);
+      const double inv = 1.0 / std::sqrt(var + static_cast<double>(eps));
+      mean[c] = static_cast<float>(pivot[c] + shifted_mean);
+      inv_std[c] = static_cast<float>(inv);
+      const double k = inv * (gamma ? gamma[c] : 1.0f);
+      scale[c] = static_cast<float>(k);
+      // y = (x - pivot) k + (beta - (mean - pivot) k): x - pivot is exact for x near the pivot, where
+      // x - mean would carry mean's float32 rounding (an ulp of a large mean) into every output.
+      offset[c] = static_cast<float>((beta ? beta[c] : 0.0f) - shifted_mean * k);
+      // Keras's update, in float32 like Keras.
+      moving_mean[c] = moving_mean[c] * momentum + mean[c] * (1.0f - momentum);
+      moving_var[c] = moving_var[c] * momentum + static_cast<float>(var) * (1.0f - momentum);
+    }  // the single's implied barrier publishes scale and offset
+    affine<false>(d, share, x, pivot.data(), scale.data(), nullptr, nullptr, offset.data(), y);
+  }
+}
+
+void inference_forward_kernel(const BatchNormDims& d, const float* x, const float* gamma, const float* beta,
+                              const float* moving_mean, const float* moving_var, float eps, float* y,
+                              int num_threads) {
+  const int64_t C = d.channels;
+  std::vector<float> scale(C), offset(C);
+  for (int64_t c = 0; c < C; ++c) {
+    const double inv = 1.0 / std::sqrt(static_cast<double>(moving_var[c]) + static_cast<double>(eps));
+    scale[c] = static_cast<float>(inv * (gamma ? gamma[c] : 1.0f));
+    offset[c] = beta ? beta[c] : 0.0f;
+  }
+#pragma omp parallel num_threads(threads_for(numel(d), num_threads))
+  affine<false>(d, share_of(d, omp_get_thread_num(), omp_get_num_threads()), x, moving_mean, scale.data(), nullptr,
+                nullptr, offset.data(), y);
+}
+
+void backward_kernel(const BatchNormDims& d, const float* dy, const float* x, const float* mean, const float* inv_std,
+                     const float* gamma, bool batch_statistics, float* dx, float* dgamma, float* dbeta,
+                     int num_threads) {
+  const int64_t C = d.channels;
+  const bool need_sums = batch_statistics || dgamma || dbeta;
+  if (!need_sums && !dx) return;
+  const int threads = threads_for(numel(d), num_threads);
+  Partials partials(C, threads);
+  const std::vector<float> no_shift(C, 0.0f);
+  std::vector<float> k_dy(C), k_x(C), k_0(C);
+  const double n = static_cast<double>(d.count());
+#pragma omp parallel num_threads(threads)
+  {
+    const int tid = omp_get_thread_num(), team = omp_get_num_threads();
+    const Share share = share_of(d, tid, team);
+    // sum(dy) and sum(dy * (x - mean)) per channel.
+    if (need_sums)
+      sums(d, share, dy, no_shift.data(), x, mean, partials.scratch(tid), partials.su(tid), partials.suv(tid));
+#pragma omp barrier
+#pragma omp single
+    for (int64_t c = 0; c < C; ++c) {
+      double sum_dy, sum_dy_xc;
+      partials.total(team, c, sum_dy, sum_dy_xc);
+      const double inv = inv_std[c], g = gamma ? gamma[c] : 1.0f;
+      if (dbeta) dbeta[c] = static_cast<float>(sum_dy);
+      if (dgamma) dgamma[c] = static_cast<float>(sum_dy_xc * inv);
+      // dx = k_dy dy + k_x (x - mean) + k_0: the batch-statistics terms fold into k_x and k_0.
+      const bool batch = batch_statistics && n > 0;
+      k_dy[c] = static_cast<float>(g * inv);
+      k_x[c] = batch ? static_cast<float>(-g * inv * inv * inv * sum_dy_xc / n) : 0.0f;
+      k_0[c] = batch ? static_cast<float>(-g * inv * sum_dy / n) : 0.0f;
+    }
+    if (dx) affine<true>(d, share, x, mean, k_x.data(), dy, k_dy.data(), k_0.data(), dx);
+  }
+}
+
+BatchNormTable make_table() { return BatchNormTable{&train_forward_kernel, &inference_forward_kernel, &backward_kernel}; }
+
+}  // namespace
+}  // namespace ironnet::cpu::batchnorm_detail
