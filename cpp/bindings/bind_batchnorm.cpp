@@ -15,12 +15,12 @@ void bind_batchnorm(py::module_& m) {
   m.def(
       "batch_norm_train",
       [](const Tensor& x, std::optional<Tensor> gamma, std::optional<Tensor> beta, Tensor moving_mean,
-         Tensor moving_variance, int64_t axis, float momentum, float epsilon) {
+         Tensor moving_variance, int64_t axis, double momentum, float epsilon) {
         py::gil_scoped_release release;
         return ops::batch_norm_train(x, ptr(gamma), ptr(beta), moving_mean, moving_variance, axis, momentum, epsilon);
       },
       py::arg("x"), py::arg("gamma"), py::arg("beta"), py::arg("moving_mean"), py::arg("moving_variance"),
-      py::arg("axis") = -1, py::arg("momentum") = 0.99f, py::arg("epsilon") = 1e-3f,
+      py::arg("axis") = -1, py::arg("momentum") = 0.99, py::arg("epsilon") = 1e-3f,
       "Training forward with batch statistics; updates the moving statistics in place. Returns (y, mean, inv_std).");
   m.def(
       "batch_norm_inference",

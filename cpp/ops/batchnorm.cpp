@@ -54,7 +54,7 @@ void check_epsilon(const char* op, float epsilon) {
 
 std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x, const Tensor* gamma, const Tensor* beta,
                                                     Tensor& moving_mean, Tensor& moving_variance, int64_t axis,
-                                                    float momentum, float epsilon) {
+                                                    double momentum, float epsilon) {
   constexpr const char* op = "batch_norm";
   const cpu::BatchNormDims d = dims_of(op, x, axis);
   const int64_t C = d.channels;

@@ -17,7 +17,7 @@ namespace ironnet::ops {
 // Returns (y, mean, inv_std): y like x; mean and inv_std = 1 / sqrt(var + epsilon), (C,), for the backward.
 std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x, const Tensor* gamma, const Tensor* beta,
                                                     Tensor& moving_mean, Tensor& moving_variance, int64_t axis,
-                                                    float momentum, float epsilon);
+                                                    double momentum, float epsilon);
 
 // Inference forward with the moving statistics: y = (x - moving_mean) / sqrt(moving_variance + eps) * gamma + beta.
 Tensor batch_norm_inference(const Tensor& x, const Tensor* gamma, const Tensor* beta, const Tensor& moving_mean,

@@ -21,10 +21,11 @@ struct BatchNormDims {
 // accumulated in double per thread, merged in thread order: deterministic for a thread count), then
 //   y = (x - mean) * inv_std * gamma + beta,           inv_std = 1 / sqrt(var + eps)
 //   moving_mean = moving_mean * momentum + mean * (1 - momentum)   (in place; moving_var alike)
+// in float32, with momentum and 1 - momentum (taken in double) each rounded to float32, as Keras does.
 // gamma, beta nullable (1 and 0). mean and inv_std (C,) are outputs saved for the backward.
 // count() must be > 0.
 void batch_norm_train_forward(const BatchNormDims& d, const float* x, const float* gamma, const float* beta,
-                              float momentum, float eps, float* moving_mean, float* moving_var, float* y,
+                              double momentum, float eps, float* moving_mean, float* moving_var, float* y,
                               float* mean, float* inv_std, int num_threads = 0);
 
 // Inference forward: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta.

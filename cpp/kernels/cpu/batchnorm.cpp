@@ -18,7 +18,7 @@ const batchnorm_detail::BatchNormTable& table() {
 }  // namespace
 
 void batch_norm_train_forward(const BatchNormDims& d, const float* x, const float* gamma, const float* beta,
-                              float momentum, float eps, float* moving_mean, float* moving_var, float* y,
+                              double momentum, float eps, float* moving_mean, float* moving_var, float* y,
                               float* mean, float* inv_std, int num_threads) {
   table().train_forward(d, x, gamma, beta, momentum, eps, moving_mean, moving_var, y, mean, inv_std, num_threads);
 }

@@ -53,63 +53,76 @@ Share share_of(const BatchNormDims& d, int tid, int threads) {
   return s;
 }
 
-// --- sums: su[c] += sum(u), suv[c] += sum(u * v), u = a - sa[c], v = b - sb[c], in double --------------
+// --- sums over a share, per channel, in double: sum(u), sum(u * v) and (kSumV) sum(v), where ---------
+// u = a - sa[c] and v = b - sb[c]. Differences from a shift near the data are exact (or one rounding) for
+// data of large mean, so the sums of squares and products keep the variance's digits.
 
-// Scratch: 2 C floats per thread for the float partials of the rows in flight.
+// One thread's running sums: C doubles each (v unused without kSumV), and 3 C floats of scratch.
+struct ChannelSums {
+  double *u, *v, *uv;
+  float* scratch;
+};
+
+template <bool kSumV>
 void sums_rows(const BatchNormDims& d, Share s, const float* a, const float* sa, const float* b, const float* sb,
-               float* scratch, double* su, double* suv) {
+               const ChannelSums& out) {
   const int64_t C = d.channels;
-  float* part_u = scratch;
-  float* part_uv = scratch + C;
+  float* part_u = out.scratch;
+  float* part_v = out.scratch + C;
+  float* part_uv = out.scratch + 2 * C;
   for (int64_t r0 = s.begin; r0 < s.end; r0 += kFlushRows) {
     const int64_t r1 = std::min(r0 + kFlushRows, s.end);
-    std::fill(scratch, scratch + 2 * C, 0.0f);
+    std::fill(out.scratch, out.scratch + 3 * C, 0.0f);
     for (int64_t r = r0; r < r1; ++r) {
       const float* ar = a + r * C;
       const float* br = b + r * C;
 #pragma omp simd
       for (int64_t c = 0; c < C; ++c) {
-        // Differences from a shift near the data are exact (or one rounding) for data of large mean:
-        // the sums of squares keep the variance's digits.
         const float u = ar[c] - sa[c], v = br[c] - sb[c];
         part_u[c] += u;
+        if (kSumV) part_v[c] += v;
         part_uv[c] += u * v;
       }
     }
 #pragma omp simd
     for (int64_t c = 0; c < C; ++c) {
-      su[c] += part_u[c];
-      suv[c] += part_uv[c];
+      out.u[c] += part_u[c];
+      if (kSumV) out.v[c] += part_v[c];
+      out.uv[c] += part_uv[c];
     }
   }
 }
 
+template <bool kSumV>
 void sums_planes(const BatchNormDims& d, Share s, const float* a, const float* sa, const float* b, const float* sb,
-                 double* su, double* suv) {
+                 const ChannelSums& out) {
   const int64_t n = d.inner;
   for (int64_t p = s.begin; p < s.end; ++p) {
     const int64_t c = p % d.channels;
     const float* ap = a + p * n;
     const float* bp = b + p * n;
     const float shift_a = sa[c], shift_b = sb[c];
-    double sum_u = 0.0, sum_uv = 0.0;
-#pragma omp simd reduction(+ : sum_u, sum_uv)
+    double sum_u = 0.0, sum_v = 0.0, sum_uv = 0.0;
+#pragma omp simd reduction(+ : sum_u, sum_v, sum_uv)
     for (int64_t i = 0; i < n; ++i) {
       const double u = ap[i] - shift_a, v = bp[i] - shift_b;
       sum_u += u;
+      if (kSumV) sum_v += v;
       sum_uv += u * v;
     }
-    su[c] += sum_u;
-    suv[c] += sum_uv;
+    out.u[c] += sum_u;
+    if (kSumV) out.v[c] += sum_v;
+    out.uv[c] += sum_uv;
   }
 }
 
+template <bool kSumV>
 void sums(const BatchNormDims& d, Share s, const float* a, const float* sa, const float* b, const float* sb,
-          float* scratch, double* su, double* suv) {
+          const ChannelSums& out) {
   if (d.inner == 1)
-    sums_rows(d, s, a, sa, b, sb, scratch, su, suv);
+    sums_rows<kSumV>(d, s, a, sa, b, sb, out);
   else
-    sums_planes(d, s, a, sa, b, sb, su, suv);
+    sums_planes<kSumV>(d, s, a, sa, b, sb, out);
 }
 
 // --- affine: out = (b - shift[c]) * kb[c] + a * ka[c] + k0[c]; kWithA = false drops the a term ----------
@@ -153,23 +166,25 @@ void affine(const BatchNormDims& d, Share s, const float* b, const float* shift,
     affine_planes<kWithA>(d, s, b, shift, kb, a, ka, k0, out);
 }
 
-// Per-thread partial sums: thread t owns [2 C t, 2 C t + C) (sum u) and the next C (sum u v), and
-// 2 C floats of scratch for sums_rows.
+// Every thread's ChannelSums, zeroed: thread t owns doubles [3 C t, 3 C t + 3 C) and floats alike.
 struct Partials {
   int64_t channels;
-  std::vector<double> data;
-  std::vector<float> float_scratch;
+  std::vector<double> sums;
+  std::vector<float> scratch;
   Partials(int64_t c, int threads)
-      : channels(c), data(static_cast<size_t>(2 * c * threads), 0.0), float_scratch(static_cast<size_t>(2 * c * threads)) {}
-  float* scratch(int tid) { return float_scratch.data() + 2 * channels * tid; }
-  double* su(int tid) { return data.data() + 2 * channels * tid; }
-  double* suv(int tid) { return su(tid) + channels; }
+      : channels(c), sums(static_cast<size_t>(3 * c * threads), 0.0), scratch(static_cast<size_t>(3 * c * threads)) {}
+  ChannelSums of(int tid) {
+    double* base = sums.data() + 3 * channels * tid;
+    return ChannelSums{base, base + channels, base + 2 * channels, scratch.data() + 3 * channels * tid};
+  }
   // Channel c's totals over the first `threads` threads, added in thread order.
-  void total(int threads, int64_t c, double& u, double& uv) {
-    u = uv = 0.0;
+  void total(int threads, int64_t c, double& u, double& v, double& uv) {
+    u = v = uv = 0.0;
     for (int t = 0; t < threads; ++t) {
-      u += su(t)[c];
-      uv += suv(t)[c];
+      const ChannelSums part = of(t);
+      u += part.u[c];
+      v += part.v[c];
+      uv += part.uv[c];
     }
   }
 };
@@ -179,7 +194,7 @@ int64_t numel(const BatchNormDims& d) { return d.outer * d.channels * d.inner; }
 // --- the three entry points ----------------------------------------------------------------------------
 
 void train_forward_kernel(const BatchNormDims& d, const float* x, const float* gamma, const float* beta,
-                          float momentum, float eps, float* moving_mean, float* moving_var, float* y, float* mean,
+                          double momentum, float eps, float* moving_mean, float* moving_var, float* y, float* mean,
                           float* inv_std, int num_threads) {
   const int64_t C = d.channels;
   const int threads = threads_for(numel(d), num_threads);
@@ -189,16 +204,18 @@ void train_forward_kernel(const BatchNormDims& d, const float* x, const float* g
   std::vector<float> pivot(C), scale(C), offset(C);
   for (int64_t c = 0; c < C; ++c) pivot[c] = x[c * d.inner];
   const double n = static_cast<double>(d.count());
+  // Keras's update in float32: momentum and 1 - momentum (a Python float's) each rounded to float32.
+  const float keep = static_cast<float>(momentum), take = static_cast<float>(1.0 - momentum);
 #pragma omp parallel num_threads(threads)
   {
     const int tid = omp_get_thread_num(), team = omp_get_num_threads();
     const Share share = share_of(d, tid, team);
-    sums(d, share, x, pivot.data(), x, pivot.data(), partials.scratch(tid), partials.su(tid), partials.suv(tid));
+    sums<false>(d, share, x, pivot.data(), x, pivot.data(), partials.of(tid));
 #pragma omp barrier
 #pragma omp single
     for (int64_t c = 0; c < C; ++c) {
-      double s1, s2;
-      partials.total(team, c, s1, s2);
+      double s1, unused, s2;
+      partials.total(team, c, s1, unused, s2);
       const double shifted_mean = s1 / n;
       const double var = std::max(s2 / n - shifted_mean * shifted_mean, 0.0);
       const double inv = 1.0 / std::sqrt(var + static_cast<double>(eps));
@@ -209,9 +226,8 @@ void train_forward_kernel(const BatchNormDims& d, const float* x, const float* g
       // y = (x - pivot) k + (beta - (mean - pivot) k): x - pivot is exact for x near the pivot, where
       // x - mean would carry mean's float32 rounding (an ulp of a large mean) into every output.
       offset[c] = static_cast<float>((beta ? beta[c] : 0.0f) - shifted_mean * k);
-      // Keras's update, in float32 like Keras.
-      moving_mean[c] = moving_mean[c] * momentum + mean[c] * (1.0f - momentum);
-      moving_var[c] = moving_var[c] * momentum + static_cast<float>(var) * (1.0f - momentum);
+      moving_mean[c] = moving_mean[c] * keep + mean[c] * take;
+      moving_var[c] = moving_var[c] * keep + static_cast<float>(var) * take;
     }  // the single's implied barrier publishes scale and offset
     affine<false>(d, share, x, pivot.data(), scale.data(), nullptr, nullptr, offset.data(), y);
   }
@@ -247,22 +263,29 @@ void backward_kernel(const BatchNormDims& d, const float* dy, const float* x, co
   {
     const int tid = omp_get_thread_num(), team = omp_get_num_threads();
     const Share share = share_of(d, tid, team);
-    // sum(dy) and sum(dy * (x - mean)) per channel.
-    if (need_sums)
-      sums(d, share, dy, no_shift.data(), x, mean, partials.scratch(tid), partials.su(tid), partials.suv(tid));
+    // sum(dy) and sum(dy * (x - mean)) per channel, and with batch statistics sum(x - mean) too: the
+    // float32 mean is the batch mean rounded (by up to half an ulp of a large mean), and that sum's
+    // mean is the difference, which every (x - mean) below is corrected by.
+    if (batch_statistics)
+      sums<true>(d, share, dy, no_shift.data(), x, mean, partials.of(tid));
+    else if (need_sums)
+      sums<false>(d, share, dy, no_shift.data(), x, mean, partials.of(tid));
 #pragma omp barrier
 #pragma omp single
     for (int64_t c = 0; c < C; ++c) {
-      double sum_dy, sum_dy_xc;
-      partials.total(team, c, sum_dy, sum_dy_xc);
+      double sum_dy, sum_xc, sum_dy_xc;
+      partials.total(team, c, sum_dy, sum_xc, sum_dy_xc);
+      const bool batch = batch_statistics && n > 0;
+      const double rounding = batch ? sum_xc / n : 0.0;  // batch mean - mean
+      sum_dy_xc -= rounding * sum_dy;                      // now sum(dy * (x - batch mean))
       const double inv = inv_std[c], g = gamma ? gamma[c] : 1.0f;
       if (dbeta) dbeta[c] = static_cast<float>(sum_dy);
       if (dgamma) dgamma[c] = static_cast<float>(sum_dy_xc * inv);
       // dx = k_dy dy + k_x (x - mean) + k_0: the batch-statistics terms fold into k_x and k_0.
-      const bool batch = batch_statistics && n > 0;
+      const double kx = batch ? -g * inv * inv * inv * sum_dy_xc / n : 0.0;
       k_dy[c] = static_cast<float>(g * inv);
-      k_x[c] = batch ? static_cast<float>(-g * inv * inv * inv * sum_dy_xc / n) : 0.0f;
-      k_0[c] = batch ? static_cast<float>(-g * inv * sum_dy / n) : 0.0f;
+      k_x[c] = static_cast<float>(kx);
+      k_0[c] = batch ? static_cast<float>(-g * inv * sum_dy / n - kx * rounding) : 0.0f;
     }
     if (dx) affine<true>(d, share, x, mean, k_x.data(), dy, k_dy.data(), k_0.data(), dx);
   }

@@ -3,6 +3,7 @@ from .activations import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, soft
 from .dropout import dropout
 from .elementwise import add, div, mean, mul, neg, sub, sum
 from .linalg import gemm, linear, matmul, pack_b
+from .normalization import batch_norm
 from .shape import concatenate, reshape, transpose
 
 __all__ = [
@@ -11,4 +12,5 @@ __all__ = [
     "transpose", "reshape", "concatenate",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
     "dropout",
+    "batch_norm",
 ]
