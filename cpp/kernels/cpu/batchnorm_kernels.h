@@ -38,8 +38,8 @@ namespace {
 
 // Channels-last sums first add kFlushRows rows in float (short sums of shifted values: a few ulps
 // off at most), then add that into double: rows are read in order, and the float partials, one
-// C-long row, stay in L1. (Register accumulators per block of channels walked the rows with a
-// stride and ran at a third of the memory bandwidth.)
+// C-long row, stay in L1. (Double accumulators in registers per 16-channel block had to walk the
+// rows with a stride; measured on 128x28x28x64, 1 thread, the whole forward took 3.1 ms that way, 2.8 ms this way.)
 constexpr int64_t kFlushRows = 32;
 
 // [begin, end) of this thread's rows (channels last) or (o, c) planes (otherwise).
