@@ -28,5 +28,6 @@ void bind_dropout(py::module_& m);
 void bind_activations(py::module_& m);
 void bind_losses(py::module_& m);
 void bind_image(py::module_& m);
+void bind_batchnorm(py::module_& m);
 
 }  // namespace ironnet::bindings

@@ -61,4 +61,5 @@ PYBIND11_MODULE(_C, m) {
   bindings::bind_activations(m);
   bindings::bind_losses(m);
   bindings::bind_image(m);
+  bindings::bind_batchnorm(m);
 }

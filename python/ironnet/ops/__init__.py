@@ -4,6 +4,7 @@ from .augment import affine_warp, flip, rotation_transforms, translation_transfo
 from .dropout import dropout
 from .elementwise import add, div, mean, mul, neg, sub, sum
 from .linalg import gemm, linear, matmul, pack_b
+from .normalization import batch_norm
 from .shape import concatenate, reshape, transpose
 
 __all__ = [
@@ -13,4 +14,5 @@ __all__ = [
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
     "dropout",
     "affine_warp", "flip", "rotation_transforms", "translation_transforms",
+    "batch_norm",
 ]

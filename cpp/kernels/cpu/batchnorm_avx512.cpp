@@ -1,0 +1,11 @@
+// Batch-norm kernels compiled for -mavx512f -mavx512dq -mavx512vl -mavx512bw (CMakeLists.txt); called only when CPUID says so.
+#include "kernels/cpu/batchnorm_kernels.h"
+
+namespace ironnet::cpu::batchnorm_detail {
+
+const BatchNormTable& avx512_table() {
+  static const BatchNormTable table = make_table();
+  return table;
+}
+
+}  // namespace ironnet::cpu::batchnorm_detail
