@@ -3,6 +3,17 @@ from .activations import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, soft
 from .dropout import dropout
 from .elementwise import add, div, mean, mul, neg, sub, sum
 from .linalg import gemm, linear, matmul, pack_b
+from .pooling import (
+    avg_pool1d,
+    avg_pool2d,
+    global_avg_pool1d,
+    global_avg_pool2d,
+    global_max_pool1d,
+    global_max_pool2d,
+    max_pool1d,
+    max_pool2d,
+    pool_output_length,
+)
 from .shape import concatenate, reshape, transpose
 
 __all__ = [
@@ -11,4 +22,6 @@ __all__ = [
     "transpose", "reshape", "concatenate",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
     "dropout",
+    "max_pool2d", "avg_pool2d", "global_max_pool2d", "global_avg_pool2d",
+    "max_pool1d", "avg_pool1d", "global_max_pool1d", "global_avg_pool1d", "pool_output_length",
 ]
