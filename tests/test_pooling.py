@@ -13,7 +13,7 @@ RTOL, ATOL = 1e-5, 1e-6
 
 # (x shape (N, H, W, C), pool, strides, padding): odd sizes, "same" with pool 3 stride 2, overlapping
 # windows (stride 1), non-square pools and strides, stride > pool (skipped input), batch 1, C = 1, 3,
-# 17, 64, windows with a single real element, and a size large enough to split over two threads.
+# 17, 64, windows with a single real element, non-overlapping windows with padding on both sides, and a size large enough to split over two threads.
 CASES = [
     ((2, 4, 4, 3), (2, 2), (2, 2), "valid"),
     ((1, 7, 9, 17), (2, 2), (2, 2), "valid"),
@@ -25,6 +25,7 @@ CASES = [
     ((2, 10, 7, 3), (2, 2), (3, 3), "valid"),
     ((1, 5, 5, 3), (4, 4), (3, 3), "same"),
     ((1, 3, 3, 17), (1, 1), (2, 2), "same"),
+    ((2, 7, 8, 5), (3, 3), (3, 3), "same"),
     ((2, 1, 13, 3), (1, 4), (1, 3), "same"),
     ((4, 26, 26, 64), (2, 2), (2, 2), "valid"),
 ]

@@ -171,7 +171,10 @@ void max_backward(const Pool2dGeometry& g, const float* dy, const int32_t* argma
       const int32_t here = static_cast<int32_t>(ih * g.in_w + iw);
       float* di = d + iw * C;
 #pragma omp simd
-      for (int64_t c = 0; c < C; ++c) put<Mode>(di[c], at[c] == here ? grad[c] : 0.0f);
+      for (int64_t c = 0; c < C; ++c) {
+        const float share = grad[c];  // loaded unconditionally: a load under the condition stays a branch
+        put<Mode>(di[c], at[c] == here ? share : 0.0f);
+      }
     }
   });
 }
