@@ -13,7 +13,8 @@ RTOL, ATOL = 1e-5, 1e-6
 
 # (x shape (N, H, W, C), pool, strides, padding): odd sizes, "same" with pool 3 stride 2, overlapping
 # windows (stride 1), non-square pools and strides, stride > pool (skipped input), batch 1, C = 1, 3,
-# 17, 64, windows with a single real element, non-overlapping windows with padding on both sides, and a size large enough to split over two threads.
+# 17, 64, windows with a single real element, non-overlapping windows padded on both sides, and a
+# size large enough to split over two threads.
 CASES = [
     ((2, 4, 4, 3), (2, 2), (2, 2), "valid"),
     ((1, 7, 9, 17), (2, 2), (2, 2), "valid"),
@@ -94,7 +95,8 @@ def test_padding_never_wins_a_max(cpu_isa):
     x_np = -np.arange(1.0, 1 + 3 * 3, dtype=np.float32).reshape(1, 3, 3, 1) * 1e30  # all very negative
     x_np[0, 0, 0, 0] = -np.inf
     y = ops.max_pool2d(x_np, 3, 2, "same")  # pad_total = 2: one padded row/column each side
-    np.testing.assert_array_equal(y.numpy()[..., 0], ref.max_pool2d(x_np.astype(np.float64), (3, 3), (2, 2), "same")[0][..., 0])
+    expected, _ = ref.max_pool2d(x_np.astype(np.float64), (3, 3), (2, 2), "same")
+    np.testing.assert_array_equal(y.numpy(), expected)
     z = ops.max_pool2d(np.full((1, 1, 1, 1), -np.inf, np.float32), 3, 1, "same")
     assert z.numpy().item() == -np.inf
 
@@ -260,3 +262,13 @@ def test_cuda_tensor_is_refused():
     x = ironnet.tensor(np.zeros((1, 2, 2, 1), np.float32)).to("cuda")
     with pytest.raises(ValueError, match=r"max_pool2d: not implemented on cuda yet"):
         ops.max_pool2d(x)
+
+
+def test_empty_batch_and_channels():
+    for shape in ((0, 5, 5, 3), (2, 5, 5, 0)):
+        x = ironnet.tensor(np.zeros(shape, np.float32), requires_grad=True)
+        y = ops.max_pool2d(x, 3, 2, "same")
+        assert y.shape == (shape[0], 3, 3, shape[3])
+        y.backward(ironnet.tensor(np.zeros(y.shape, np.float32)))
+        assert x.grad.shape == shape
+        assert ops.global_avg_pool2d(x).shape == (shape[0], shape[3])
