@@ -272,3 +272,13 @@ def test_empty_batch_and_channels():
         y.backward(ironnet.tensor(np.zeros(y.shape, np.float32)))
         assert x.grad.shape == shape
         assert ops.global_avg_pool2d(x).shape == (shape[0], shape[3])
+
+
+def test_backward_twice_needs_retain_graph(rng):
+    x = ironnet.tensor(distinct(rng, (1, 4, 4, 2)), requires_grad=True)
+    y = ops.sum(ops.max_pool2d(x))
+    y.backward(retain_graph=True)
+    y.backward()  # the argmax was kept
+    np.testing.assert_array_equal(x.grad.numpy().sum(), 2 * 8)
+    with pytest.raises(RuntimeError, match=r"already walked"):
+        y.backward()  # and then freed with the graph

@@ -61,12 +61,14 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx: Context, x: Tensor, pool: tuple, strides: tuple, padding: str) -> Tensor:
         y, argmax = _C.max_pool2d(x._impl, pool, strides, padding)
-        ctx.argmax, ctx.window, ctx.input_shape = argmax, (pool, strides, padding), x.shape
+        ctx.save_for_backward(argmax)  # freed with the graph after backward, like any saved tensor
+        ctx.window, ctx.input_shape = (pool, strides, padding), x.shape
         return Tensor(y)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor):
-        dx = _C.max_pool2d_backward(grad._impl, ctx.argmax, list(ctx.input_shape), *ctx.window)
+        (argmax,) = ctx.saved_tensors
+        dx = _C.max_pool2d_backward(grad._impl, argmax, list(ctx.input_shape), *ctx.window)
         return Tensor(dx), None, None, None
 
 
@@ -108,12 +110,14 @@ class GlobalMaxPool2d(Function):
     @staticmethod
     def forward(ctx: Context, x: Tensor) -> Tensor:
         y, argmax = _C.global_max_pool2d(x._impl)
-        ctx.argmax, ctx.input_shape = argmax, x.shape
+        ctx.save_for_backward(argmax)
+        ctx.input_shape = x.shape
         return Tensor(y)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor):
-        return (Tensor(_C.global_max_pool2d_backward(grad._impl, ctx.argmax, list(ctx.input_shape))),)
+        (argmax,) = ctx.saved_tensors
+        return (Tensor(_C.global_max_pool2d_backward(grad._impl, argmax, list(ctx.input_shape))),)
 
 
 class GlobalAvgPool2d(Function):
