@@ -62,4 +62,5 @@ PYBIND11_MODULE(_C, m) {
   bindings::bind_losses(m);
   bindings::bind_image(m);
   bindings::bind_batchnorm(m);
+  bindings::bind_pooling(m);
 }

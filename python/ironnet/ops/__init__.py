@@ -5,6 +5,17 @@ from .dropout import dropout
 from .elementwise import add, div, mean, mul, neg, sub, sum
 from .linalg import gemm, linear, matmul, pack_b
 from .normalization import batch_norm
+from .pooling import (
+    avg_pool1d,
+    avg_pool2d,
+    global_avg_pool1d,
+    global_avg_pool2d,
+    global_max_pool1d,
+    global_max_pool2d,
+    max_pool1d,
+    max_pool2d,
+    pool_output_length,
+)
 from .shape import concatenate, reshape, transpose
 
 __all__ = [
@@ -15,4 +26,6 @@ __all__ = [
     "dropout",
     "affine_warp", "flip", "rotation_transforms", "translation_transforms",
     "batch_norm",
+    "max_pool2d", "avg_pool2d", "global_max_pool2d", "global_avg_pool2d",
+    "max_pool1d", "avg_pool1d", "global_max_pool1d", "global_avg_pool1d", "pool_output_length",
 ]
