@@ -37,13 +37,12 @@ class _Pooling(Layer):
         return getattr(ops, self._op_name)(inputs, window, step, self.padding)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
-        spatial = []
-        for length, k, s in zip(input_shape[1:-1], self.pool_size, self.strides):
-            out = None if length is None else ops.pool_output_length(length, k, s, self.padding)
-            if out is not None and out <= 0:
-                raise ValueError(f"{self.name}: the pool {self.pool_size} is larger than the input "
-                                 f"{tuple(input_shape)} with padding={self.padding!r}")
-            spatial.append(out)
+        try:
+            spatial = [ops.pool_output_length(length, k, s, self.padding)
+                       for length, k, s in zip(input_shape[1:-1], self.pool_size, self.strides)]
+        except ValueError as err:
+            raise ValueError(f"{self.name}: the pool {self.pool_size} is larger than the input "
+                             f"{tuple(input_shape)} with padding={self.padding!r} ({err})") from None
         return (input_shape[0], *spatial, input_shape[-1])
 
     def get_config(self) -> Dict[str, Any]:
