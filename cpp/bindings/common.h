@@ -27,5 +27,6 @@ void bind_optimizers(py::module_& m);
 void bind_dropout(py::module_& m);
 void bind_activations(py::module_& m);
 void bind_losses(py::module_& m);
+void bind_conv2d(py::module_& m);
 
 }  // namespace ironnet::bindings

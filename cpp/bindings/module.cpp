@@ -60,4 +60,5 @@ PYBIND11_MODULE(_C, m) {
   bindings::bind_dropout(m);
   bindings::bind_activations(m);
   bindings::bind_losses(m);
+  bindings::bind_conv2d(m);
 }
