@@ -28,7 +28,7 @@ namespace {
 // An im2col chunk of ~256 KiB leaves room in a 1 MiB L2 for the GEMM's packed A block (up to
 // ~420 KiB) and the packed kernel. Rows are a multiple of 42 (AVX-512 tiles are 14 rows, AVX2 6,
 // portable 4... 42 is a multiple of the first two) so few GEMM tiles run short.
-constexpr int64_t kChunkFloats = 64 * 1024;
+constexpr int64_t kChunkFloats = 256 * 1024;
 constexpr int64_t kRowQuantum = 42;
 // Fewer pixels per thread than this and the threads share each chunk's GEMM instead.
 constexpr int64_t kMinRowsPerThread = 2 * kRowQuantum;
