@@ -6,7 +6,7 @@
 // stay in L2 between being written and being read by the GEMM; each thread runs whole chunks with a
 // single-threaded GEMM, so copying and multiplying overlap across cores and nothing is written twice.
 //   forward:  y[chunk]   = col[chunk] @ kernel (+ bias, relu while the chunk is hot)
-//   backward: dkernel   += col[chunk]^T @ dy[chunk]   (per-thread partial sums, reduced at the end)
+//   backward: dkernel^T += dy[chunk]^T @ col[chunk]   (per-thread partial sums, reduced at the end)
 //             dcol       = dy[chunk] @ kernel^T, scattered back into dx (col2im)
 //             dbias     += column sums of dy[chunk]
 // all three from one pass over the chunks, so im2col runs once per chunk.
@@ -120,7 +120,7 @@ namespace {
 struct BackwardScratch {
   float* col;     // chunk rows x K: im2col rows, then the chunk's dcol
   float* dy;      // chunk rows x c_out: dy masked by the relu
-  float* dkernel; // K x c_out partial sum (null when dkernel is not wanted)
+  float* dkernel; // c_out x K partial sum of dkernel^T (null when dkernel is not wanted)
   double* dbias;  // c_out partial sum (null when dbias is not wanted)
 };
 
@@ -150,18 +150,21 @@ void backward_pixels(const Conv2dShape& s, const float* dy, const float* relu_y,
       g = w.dy;
     }
     if (w.dbias) column_sums_add(rows, co, g, w.dbias);
-    if (w.dkernel) {  // dkernel (K x c_out) += col^T (K x rows) @ g (rows x c_out)
+    if (w.dkernel) {
+      // dkernel^T (c_out x K) += g^T (c_out x rows) @ col (rows x K). Transposed so that the large
+      // operand, col, is the GEMM's B, packed from its rows in order; the transposed operand the GEMM
+      // packs element by element is the small one, g (c_out columns instead of K).
       GemmArgs args;
-      args.m = k;
-      args.n = co;
+      args.m = co;
+      args.n = k;
       args.k = rows;
-      args.a = im2col(s, x, c0, rows, w.col);
+      args.a = g;
       args.a_row_stride = 1;
-      args.a_col_stride = k;
-      args.b = g;
-      args.b_row_stride = co;
+      args.a_col_stride = co;
+      args.b = im2col(s, x, c0, rows, w.col);
+      args.b_row_stride = k;
       args.c = w.dkernel;
-      args.ldc = co;
+      args.ldc = k;
       args.beta = 1.0f;
       gemm(args, gemm_threads);
     }
@@ -236,14 +239,15 @@ void gemm_backward(const Conv2dShape& s, const float* dy, const float* relu_y, c
       backward_pixels(s, dy, relu_y, x, kernel_t.get(), dx, w, m0, m1, 1);
     }
   }
-  if (dkernel) {  // the workers' partial sums, added in a fixed order
-    const int64_t n = k * co;
-#pragma omp parallel for num_threads(threads_for(n * workers, threads)) schedule(static)
-    for (int64_t i = 0; i < n; ++i) {
-      float sum = space[col_floats + dy_floats + i];
-      for (int t = 1; t < workers; ++t) sum += space[t * per_worker + col_floats + dy_floats + i];
-      dkernel[i] = sum;
-    }
+  if (dkernel) {  // the workers' partial sums of dkernel^T, added in a fixed order and transposed back
+#pragma omp parallel for num_threads(threads_for(k * co * workers, threads)) schedule(static)
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < co; ++j) {
+        const float* partial = space + col_floats + dy_floats + j * k + i;
+        float sum = partial[0];
+        for (int t = 1; t < workers; ++t) sum += partial[t * per_worker];
+        dkernel[i * co + j] = sum;
+      }
   }
   if (dbias) {
     for (int64_t j = 0; j < co; ++j) {
