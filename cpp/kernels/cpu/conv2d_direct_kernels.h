@@ -173,20 +173,22 @@ struct DirectConv {
   }
 
   // acc (blocks x taps_padded x CB) += the contributions of `count` pixels, fields at base + p * step,
-  // dy rows at g + p * co (relu outputs at y + p * co when masking).
+  // dy rows at g + p * co (relu outputs at y + p * co when masking); bias_acc (c_out, when non-null) +=
+  // the segment's dy column sums, kept in registers with the first tap block and added in double.
   static void weight_grad_segment(const float* base, int64_t step, const int64_t* off, int64_t count, const float* g,
-                                  const float* y, int64_t co, int64_t taps_padded, float* acc_all) {
+                                  const float* y, int64_t co, int64_t taps_padded, float* acc_all, double* bias_acc) {
     const int64_t blocks = (co + CB - 1) / CB;
     for (int64_t cb = 0; cb < blocks; ++cb) {
       const int cols = static_cast<int>(std::min<int64_t>(CB, co - cb * CB));
       for (int64_t t0 = 0; t0 < taps_padded; t0 += TB) {
         float* dst = acc_all + (cb * taps_padded + t0) * CB;
-        Vec acc[TB][NV];
+        Vec acc[TB][NV], gsum[NV] = {};
 #pragma GCC unroll 16
         for (int i = 0; i < TB; ++i)
 #pragma GCC unroll 4
           for (int v = 0; v < NV; ++v) acc[i][v] = load(dst + i * CB + v * W);
         const int64_t* o = off + t0;
+        const bool sum_bias = bias_acc && t0 == 0;
         for (int64_t p = 0; p < count; ++p) {
           Vec gv[NV];
           load_grad(g + p * co + cb * CB, y ? y + p * co + cb * CB : nullptr, cols, gv);
@@ -197,11 +199,19 @@ struct DirectConv {
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v) acc[i][v] += xb * gv[v];
           }
+          if (sum_bias)
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) gsum[v] += gv[v];
         }
 #pragma GCC unroll 16
         for (int i = 0; i < TB; ++i)
 #pragma GCC unroll 4
           for (int v = 0; v < NV; ++v) store(dst + i * CB + v * W, acc[i][v]);
+        if (sum_bias) {
+          float sums[CB];
+          for (int v = 0; v < NV; ++v) store(sums + v * W, gsum[v]);
+          for (int j = 0; j < cols; ++j) bias_acc[cb * CB + j] += sums[j];
+        }
       }
     }
   }
@@ -229,13 +239,9 @@ struct DirectConv {
         const float* y_row = relu_y ? relu_y + r * row_floats : nullptr;
         auto segment = [&](const float* base, int64_t step, const int64_t* off, int64_t ow0, int64_t ow1) {
           weight_grad_segment(base, step, off, ow1 - ow0, g_row + ow0 * co, y_row ? y_row + ow0 * co : nullptr, co,
-                              taps_padded, acc);
+                              taps_padded, acc, bsum);
         };
         for_row_segments(s, x, r / s.ho, r % s.ho, inside, field.data(), gathered.data(), patches.data(), segment);
-        if (bsum)
-          for (int64_t i = 0; i < row_floats; i += co)
-            for (int64_t j = 0; j < co; ++j)
-              bsum[j] += (y_row && !(y_row[i + j] > 0.0f)) ? 0.0 : static_cast<double>(g_row[i + j]);
       }
     }
     for (int64_t tap = 0; tap < k; ++tap)  // the threads' partial sums, in a fixed order, back to (K, c_out)
