@@ -39,7 +39,9 @@ struct DirectConv {
     return v;
   }
   static void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
-  static Vec splat(float s) { return Vec{} + s; }
+  // s - 0 is s for every s (0 + s is not: -0 + 0 = +0), so this folds into a plain broadcast, even
+  // into an FMA's broadcast memory operand; `Vec{} + s` costs an extra scalar add per use.
+  static Vec splat(float s) { return s - Vec{}; }
   static Vec relu(Vec v) { return v > Vec{} ? v : Vec{}; }
 
   // The channel blocks of a kernel row-major (taps, c_out): block b holds taps x CB floats, channels
