@@ -1,15 +1,15 @@
-// The GEMM path of the convolution: chunked im2col around the packed GEMM.
+// The GEMM path of the convolution: im2col around the packed GEMM.
 //
 // Rows of the GEMM are output pixels (M = n * ho * wo), its depth is one receptive field
 // (K = kh * kw * c_in) and its columns the output channels; the kernel (kh, kw, c_in, c_out) already
-// is the K x c_out matrix. M is cut into chunks small enough that a chunk's im2col rows (rows x K)
-// stay in L2 between being written and being read by the GEMM; each thread runs whole chunks with a
-// single-threaded GEMM, so copying and multiplying overlap across cores and nothing is written twice.
-//   forward:  y[chunk]   = col[chunk] @ kernel (+ bias, relu while the chunk is hot)
+// is the K x c_out matrix. M is cut into chunks, each thread running whole chunks with a
+// single-threaded GEMM, so copying and multiplying overlap across cores and chunks stay in cache.
+//   forward:  y[chunk]   = col[chunk] @ kernel (+ bias, relu while the chunk is hot), the rows of col
+//                          gathered from x by the GEMM as it packs A (implicit im2col: no col buffer)
 //   backward: dkernel^T += dy[chunk]^T @ col[chunk]   (per-thread partial sums, reduced at the end)
 //             dcol       = dy[chunk] @ kernel^T, scattered back into dx (col2im)
 //             dbias     += column sums of dy[chunk]
-// all three from one pass over the chunks, so im2col runs once per chunk.
+//             all three from one pass over the chunks, im2col into an L2-sized buffer once per chunk.
 #include <omp.h>
 
 #include <algorithm>
@@ -25,15 +25,18 @@
 namespace ironnet::cpu::conv2d_detail {
 namespace {
 
-// An im2col chunk of ~256 KiB leaves room in a 1 MiB L2 for the GEMM's packed A block (up to
-// ~420 KiB) and the packed kernel. Rows are a multiple of 42 (AVX-512 tiles are 14 rows, AVX2 6,
-// portable 4... 42 is a multiple of the first two) so few GEMM tiles run short.
-constexpr int64_t kChunkFloats = 256 * 1024;
+// Forward: output pixels per GEMM call. The GEMM packs A in blocks of up to 336 rows (AVX-512), so
+// each chunk's fields are gathered once per K block, and its rows of y stay in L2 across K blocks
+// and for the bias/relu pass. 336 is a multiple of every ISA's tile height (14, 6, 4).
+constexpr int64_t kForwardRows = 336;
+// Backward: an im2col chunk of ~256 KiB leaves room in a 1 MiB L2 for the GEMM's packed operands.
+// Rows are a multiple of 42 (AVX-512 tiles are 14 rows, AVX2 6) so few GEMM tiles run short.
+constexpr int64_t kChunkFloats = 64 * 1024;
 constexpr int64_t kRowQuantum = 42;
 // Fewer pixels per thread than this and the threads share each chunk's GEMM instead.
 constexpr int64_t kMinRowsPerThread = 2 * kRowQuantum;
 
-int64_t chunk_rows(const Conv2dShape& s) {
+int64_t backward_rows(const Conv2dShape& s) {
   const int64_t rows = std::max<int64_t>(kRowQuantum, kChunkFloats / std::max<int64_t>(s.taps(), s.c_out));
   return rows / kRowQuantum * kRowQuantum;
 }
@@ -72,18 +75,42 @@ void bias_relu_rows(int64_t rows, int64_t cols, const float* bias, bool relu, fl
   }
 }
 
-// Output pixels [m0, m1), chunk by chunk, each GEMM on gemm_threads threads.
+// The im2col matrix as the GEMM's A, gathered from x as the GEMM packs it (implicit im2col): its rows
+// go straight into the packed panels, with no im2col buffer written and read back in between.
+class FieldRows final : public ARowSource {
+ public:
+  FieldRows(const Conv2dShape& s, const float* x) : s_(s), x_(x) {}
+  void copy_rows(int64_t row0, int64_t rows, int64_t col0, int64_t cols, float* out,
+                 int64_t out_row_stride) const override {
+    Pixel p = pixel_at(s_, row0);
+    for (int64_t r = 0; r < rows; ++r, advance(s_, p))
+      gather_field_range(s_, x_, p.n, p.oh, p.ow, col0, cols, out + r * out_row_stride);
+  }
+
+ private:
+  const Conv2dShape& s_;
+  const float* x_;
+};
+
+// Output pixels [m0, m1), chunk by chunk (so each chunk's rows of y stay in cache across the GEMM's
+// K blocks and the bias/relu pass), each GEMM on gemm_threads threads.
 void forward_pixels(const Conv2dShape& s, const float* x, const PackedB& kernel, const float* bias, bool relu,
-                    float* y, int64_t m0, int64_t m1, int gemm_threads, float* col) {
-  const int64_t step = chunk_rows(s), k = s.taps();
+                    float* y, int64_t m0, int64_t m1, int gemm_threads) {
+  const FieldRows fields(s, x);
+  const int64_t step = kForwardRows, k = s.taps();
   for (int64_t c0 = m0; c0 < m1; c0 += step) {
     const int64_t rows = std::min(step, m1 - c0);
     GemmArgs args;
     args.m = rows;
     args.n = s.c_out;
     args.k = k;
-    args.a = im2col(s, x, c0, rows, col);
-    args.a_row_stride = k;
+    if (x_is_im2col(s)) {
+      args.a = x + c0 * s.c_in;
+      args.a_row_stride = k;
+    } else {
+      args.a_source = &fields;
+      args.a_source_row0 = c0;
+    }
     args.c = y + c0 * s.c_out;
     args.ldc = s.c_out;
     gemm(args, kernel, gemm_threads);
@@ -97,19 +124,16 @@ void gemm_forward(const Conv2dShape& s, const float* x, const float* kernel, con
                   int threads) {
   const int64_t m = s.pixels(), k = s.taps();
   const PackedB packed(kernel, s.c_out, 1, k, s.c_out, active_isa());
-  const int64_t col_floats = round16(chunk_rows(s) * k);
-  thread_local Workspace workspace;
   if (threads == 1 || m < threads * kMinRowsPerThread) {  // too few pixels to split: threads share each GEMM
-    forward_pixels(s, x, packed, bias, relu, y, 0, m, threads, workspace.reserve(col_floats));
+    forward_pixels(s, x, packed, bias, relu, y, 0, m, threads);
     return;
   }
-  float* cols = workspace.reserve(col_floats * threads);
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     int64_t m0, m1;
     block_of(m, t, nt, m0, m1);
-    forward_pixels(s, x, packed, bias, relu, y, m0, m1, 1, cols + t * col_floats);
+    forward_pixels(s, x, packed, bias, relu, y, m0, m1, 1);
   }
 }
 
@@ -136,7 +160,7 @@ void column_sums_add(int64_t rows, int64_t cols, const float* g, double* acc) {
 void backward_pixels(const Conv2dShape& s, const float* dy, const float* relu_y, const float* x,
                      const PackedB* kernel_t, float* dx, const BackwardScratch& w, int64_t m0, int64_t m1,
                      int gemm_threads) {
-  const int64_t step = chunk_rows(s), k = s.taps(), co = s.c_out;
+  const int64_t step = backward_rows(s), k = s.taps(), co = s.c_out;
   for (int64_t c0 = m0; c0 < m1; c0 += step) {
     const int64_t rows = std::min(step, m1 - c0);
     const float* g = dy + c0 * co;
@@ -201,7 +225,7 @@ void gemm_backward(const Conv2dShape& s, const float* dy, const float* relu_y, c
   // pixels otherwise; with too little to split, the threads share each chunk's GEMM instead.
   const bool split = threads > 1 && (dx ? s.n >= threads : m >= threads * kMinRowsPerThread);
   const int workers = split ? threads : 1;
-  const int64_t rows = chunk_rows(s);
+  const int64_t rows = backward_rows(s);
   const int64_t col_floats = round16(rows * k), dy_floats = relu_y ? round16(rows * co) : 0;
   const int64_t dk_floats = dkernel ? round16(k * co) : 0;
   const int64_t per_worker = col_floats + dy_floats + dk_floats;

@@ -50,33 +50,32 @@ inline int64_t field_origin(const Conv2dShape& s, int64_t n, int64_t oh, int64_t
   return ((n * s.h + ih0) * s.w + iw0) * s.c_in;
 }
 
-// Copies the receptive field of output pixel (n, oh, ow) into col (s.taps() floats in (i, j, c) order,
-// the kernel's row order), zeros where it hangs over the padding. With stride-1 taps (dilation 1)
-// a kernel row's taps are one contiguous run of x.
-inline void gather_field(const Conv2dShape& s, const float* x, int64_t n, int64_t oh, int64_t ow, float* col) {
+// Copies entries [q0, q0 + count) of the receptive field of output pixel (n, oh, ow) into col. A field's
+// entries run in (i, j, c) order, the kernel's row order; zeros where it hangs over the padding. With
+// dilation_w 1 the taps of a kernel row inside x are one contiguous run of x, copied at once.
+inline void gather_field_range(const Conv2dShape& s, const float* x, int64_t n, int64_t oh, int64_t ow, int64_t q0,
+                               int64_t count, float* col) {
   const Conv2dGeometry& g = s.g;
-  const int64_t c = s.c_in, run = s.kw * c;
+  const int64_t c_in = s.c_in;
   const int64_t ih0 = oh * g.stride_h - g.pad_top, iw0 = ow * g.stride_w - g.pad_left;
-  const bool whole_rows = iw0 >= 0 && iw0 + (s.kw - 1) * g.dilation_w < s.w;
-  for (int64_t i = 0; i < s.kh; ++i, col += run) {
-    const int64_t ih = ih0 + i * g.dilation_h;
-    if (ih < 0 || ih >= s.h) {
+  const bool whole_rows = g.dilation_w == 1 && iw0 >= 0 && iw0 + s.kw - 1 < s.w;
+  for (int64_t q = q0, end = q0 + count; q < end;) {
+    const int64_t tap = q / c_in, c = q % c_in, i = tap / s.kw, j = tap % s.kw;
+    const int64_t ih = ih0 + i * g.dilation_h, iw = iw0 + j * g.dilation_w;
+    const bool inside = ih >= 0 && ih < s.h && iw >= 0 && iw < s.w;
+    const int64_t run = std::min(end - q, (whole_rows ? (s.kw - j) * c_in : c_in) - c);
+    if (inside)
+      copy_floats(col, x + ((n * s.h + ih) * s.w + iw) * c_in + c, run);
+    else
       zero_floats(col, run);
-      continue;
-    }
-    const float* row = x + (n * s.h + ih) * s.w * c;
-    if (whole_rows && g.dilation_w == 1) {
-      copy_floats(col, row + iw0 * c, run);
-      continue;
-    }
-    for (int64_t j = 0; j < s.kw; ++j) {
-      const int64_t iw = iw0 + j * g.dilation_w;
-      if (iw < 0 || iw >= s.w)
-        zero_floats(col + j * c, c);
-      else
-        copy_floats(col + j * c, row + iw * c, c);
-    }
+    col += run;
+    q += run;
   }
+}
+
+// The whole receptive field of output pixel (n, oh, ow) (s.taps() floats) into col.
+inline void gather_field(const Conv2dShape& s, const float* x, int64_t n, int64_t oh, int64_t ow, float* col) {
+  gather_field_range(s, x, n, oh, ow, 0, s.taps(), col);
 }
 
 // The inverse of gather_field: adds col (one receptive field's gradient) into dx, skipping the padding.
