@@ -30,5 +30,6 @@ void bind_losses(py::module_& m);
 void bind_image(py::module_& m);
 void bind_batchnorm(py::module_& m);
 void bind_pooling(py::module_& m);
+void bind_conv2d(py::module_& m);
 
 }  // namespace ironnet::bindings

@@ -63,4 +63,5 @@ PYBIND11_MODULE(_C, m) {
   bindings::bind_image(m);
   bindings::bind_batchnorm(m);
   bindings::bind_pooling(m);
+  bindings::bind_conv2d(m);
 }

@@ -7,6 +7,16 @@
 
 namespace ironnet {
 
+// An A that is never stored as a matrix: the GEMM asks it for blocks of rows as it packs them (a
+// convolution gathers its im2col rows straight from the input this way: implicit im2col, one copy).
+class ARowSource {
+ public:
+  virtual ~ARowSource() = default;
+  // Writes A(row0 + i, col0 + p) to out[i * out_row_stride + p] for i < rows, p < cols.
+  virtual void copy_rows(int64_t row0, int64_t rows, int64_t col0, int64_t cols, float* out,
+                         int64_t out_row_stride) const = 0;
+};
+
 // Operands are strided views, so transposes and row strides are just strides:
 //   A(i, p) = a[i * a_row_stride + p * a_col_stride]
 //   B(p, j) = b[p * b_row_stride + j * b_col_stride]
@@ -16,6 +26,9 @@ struct GemmArgs {
   int64_t m = 0, n = 0, k = 0;
   const float* a = nullptr;
   int64_t a_row_stride = 0, a_col_stride = 1;
+  // When set, A's rows a_source_row0 + i come from a_source instead (a and its strides are ignored).
+  const ARowSource* a_source = nullptr;
+  int64_t a_source_row0 = 0;
   const float* b = nullptr;
   int64_t b_row_stride = 0, b_col_stride = 1;
   float* c = nullptr;

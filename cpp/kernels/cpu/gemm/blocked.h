@@ -60,6 +60,13 @@ inline int64_t k_block_step(int64_t k, int64_t kc_max) {
 // size is a multiple of 4 KiB do not all map to the same L1 set while B is packed row by row.
 inline int64_t b_panel_stride(int nr, int64_t kc) { return nr * kc + 16; }
 
+// Rows past mc in the last A panel are zero (row i of a packed A starts at i * AS: see pack_a).
+template <class Micro>
+void zero_rows_past(int64_t mc, int64_t kc, float* out) {
+  for (int64_t i = mc; i % Micro::MR != 0; ++i)
+    for (int64_t p = 0; p < kc; ++p) out[i * Micro::AS + p] = 0.0f;
+}
+
 // Packs A[0:mc, 0:kc] (strided) into MR-row panels. Within a panel each row is contiguous in p and
 // rows sit Micro::AS floats apart, a compile-time stride, so the microkernel reaches row i at a
 // constant displacement and packing a row-major A is a plain copy per row. Rows past mc are zero so
@@ -82,11 +89,7 @@ void pack_a(const float* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, floa
       for (int64_t p = 0; p < kc; ++p) dst[p] = src[p * cs];
     }
   }
-  // Rows past mc in the last panel are zero.
-  for (int64_t i = mc; i % MR != 0; ++i) {
-    float* dst = out + (i / MR) * MR * AS + (i % MR) * AS;
-    for (int64_t p = 0; p < kc; ++p) dst[p] = 0.0f;
-  }
+  zero_rows_past<Micro>(mc, kc, out);
 }
 
 // Packs B[0:kc, 0:nc] (strided) into NR-wide panels: panel q holds, for each p, columns
@@ -152,8 +155,13 @@ void gemm_blocked(const GemmArgs& g, float* a_pack, float* b_pack, const Prepack
                       b_pack);
       for (int64_t ic = 0; ic < g.m; ic += Micro::MC) {
         const int64_t mc = std::min<int64_t>(Micro::MC, g.m - ic);
-        pack_a<Micro>(g.a + ic * g.a_row_stride + pc * g.a_col_stride, g.a_row_stride, g.a_col_stride, mc, kc,
-                      a_pack);
+        if (g.a_source) {
+          g.a_source->copy_rows(g.a_source_row0 + ic, mc, pc, kc, a_pack, Micro::AS);
+          zero_rows_past<Micro>(mc, kc, a_pack);
+        } else {
+          pack_a<Micro>(g.a + ic * g.a_row_stride + pc * g.a_col_stride, g.a_row_stride, g.a_col_stride, mc, kc,
+                        a_pack);
+        }
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t cols = std::min<int64_t>(NR, nc - jr);
           const float* bp = b_block + (jr / NR) * b_panel_stride(NR, kc);

@@ -3,13 +3,13 @@
 #include <omp.h>
 
 #include <cstring>
-#include <memory>
 
 #include "ironnet/errors.h"
 #include "ironnet/gemm.h"
 #include "ironnet/parallel.h"
 #include "ironnet/storage.h"
 #include "kernels/cpu/gemm/blocked.h"
+#include "kernels/cpu/workspace.h"
 
 namespace ironnet::cpu {
 namespace {
@@ -83,24 +83,6 @@ void share(int64_t blocks, int parts, int t, int64_t block, int64_t total, int64
   *end = std::min(total, blocks * (t + 1) / parts * block);
 }
 
-// Packing space for `threads` workers, owned by the calling thread and reused across calls: no
-// allocation on the hot path, and concurrent callers (the GIL is released) never share one.
-struct Workspace {
-  struct Free {
-    void operator()(float* p) const { aligned_host_free(p); }
-  };
-  std::unique_ptr<float, Free> memory;
-  size_t floats = 0;
-
-  float* reserve(size_t need) {
-    if (need > floats) {
-      memory.reset(static_cast<float*>(aligned_host_alloc(need * sizeof(float))));
-      floats = need;
-    }
-    return memory.get();
-  }
-};
-
 // Runs C = alpha A B + beta C on `kern`, B packed here or (prepacked != null) ahead of time.
 void run_gemm(const GemmArgs& g, const GemmKernel& kern, int num_threads, const float* prepacked) {
   if (g.m == 0 || g.n == 0) return;
@@ -119,7 +101,7 @@ void run_gemm(const GemmArgs& g, const GemmKernel& kern, int num_threads, const 
   const size_t a_floats = static_cast<size_t>(round_up(mc * kern.a_stride, 16));
   const size_t b_floats =
       prepacked ? 0 : static_cast<size_t>(nc / kern.nr * gemm_detail::b_panel_stride(kern.nr, kc));
-  thread_local Workspace workspace;
+  thread_local Workspace workspace;  // packing space for all `threads` workers
   float* space = workspace.reserve((a_floats + b_floats) * static_cast<size_t>(threads));
 
   auto run_share = [&](int t) {
@@ -132,6 +114,7 @@ void run_gemm(const GemmArgs& g, const GemmKernel& kern, int num_threads, const 
     sub.m = r1 - r0;
     sub.n = c1 - c0;
     sub.a = g.a + r0 * g.a_row_stride;
+    sub.a_source_row0 = g.a_source_row0 + r0;
     sub.b = g.b + c0 * g.b_col_stride;
     sub.c = g.c + r0 * g.ldc + c0;
     gemm_detail::PrepackedB pre;

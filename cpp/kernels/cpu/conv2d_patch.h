@@ -1,0 +1,120 @@
+// Receptive fields of a convolution's output pixels: where they fall in x, and copying one out of
+// x (im2col) or adding one back into dx (col2im). Shared by the GEMM path and the direct kernels.
+// Internal linkage: the per-ISA direct-kernel files each keep their own copy.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "ironnet/conv2d.h"
+
+namespace ironnet::cpu {
+namespace {
+
+// Short runs (a tiny C_in) copy faster in a loop than through a memcpy call.
+inline void copy_floats(float* dst, const float* src, int64_t n) {
+  if (n >= 16) {
+    std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+}
+
+inline void zero_floats(float* dst, int64_t n) { std::fill(dst, dst + n, 0.0f); }
+
+// The output columns [lo, hi) of one output row whose receptive fields lie inside x horizontally
+// (no tap in the left or right padding).
+struct InteriorColumns {
+  int64_t lo, hi;
+};
+
+inline InteriorColumns interior_columns(const Conv2dShape& s) {
+  const Conv2dGeometry& g = s.g;
+  const int64_t lo = std::min(s.wo, (g.pad_left + g.stride_w - 1) / g.stride_w);
+  // Last ow with ow * stride - pad_left + (kw - 1) * dilation <= w - 1.
+  const int64_t room = s.w - 1 - (s.kw - 1) * g.dilation_w + g.pad_left;
+  const int64_t hi = room < 0 ? 0 : std::min(s.wo, room / g.stride_w + 1);
+  return {lo, std::max(lo, hi)};
+}
+
+// True when output row oh's receptive fields lie inside x vertically.
+inline bool row_inside(const Conv2dShape& s, int64_t oh) {
+  const int64_t ih0 = oh * s.g.stride_h - s.g.pad_top;
+  return ih0 >= 0 && ih0 + (s.kh - 1) * s.g.dilation_h < s.h;
+}
+
+// Where the receptive field of output pixel (n, oh, ow) starts in x (tap (0, 0), channel 0); only
+// meaningful for pixels whose field lies inside x.
+inline int64_t field_origin(const Conv2dShape& s, int64_t n, int64_t oh, int64_t ow) {
+  const int64_t ih0 = oh * s.g.stride_h - s.g.pad_top, iw0 = ow * s.g.stride_w - s.g.pad_left;
+  return ((n * s.h + ih0) * s.w + iw0) * s.c_in;
+}
+
+// Copies entries [q0, q0 + count) of the receptive field of output pixel (n, oh, ow) into col. A field's
+// entries run in (i, j, c) order, the kernel's row order; zeros where it hangs over the padding. With
+// dilation_w 1 the taps of a kernel row inside x are one contiguous run of x, copied at once.
+inline void gather_field_range(const Conv2dShape& s, const float* x, int64_t n, int64_t oh, int64_t ow, int64_t q0,
+                               int64_t count, float* col) {
+  const Conv2dGeometry& g = s.g;
+  const int64_t c_in = s.c_in;
+  const int64_t ih0 = oh * g.stride_h - g.pad_top, iw0 = ow * g.stride_w - g.pad_left;
+  const bool whole_rows = g.dilation_w == 1 && iw0 >= 0 && iw0 + s.kw - 1 < s.w;
+  for (int64_t q = q0, end = q0 + count; q < end;) {
+    const int64_t tap = q / c_in, c = q % c_in, i = tap / s.kw, j = tap % s.kw;
+    const int64_t ih = ih0 + i * g.dilation_h, iw = iw0 + j * g.dilation_w;
+    const bool inside = ih >= 0 && ih < s.h && iw >= 0 && iw < s.w;
+    const int64_t run = std::min(end - q, (whole_rows ? (s.kw - j) * c_in : c_in) - c);
+    if (inside)
+      copy_floats(col, x + ((n * s.h + ih) * s.w + iw) * c_in + c, run);
+    else
+      zero_floats(col, run);
+    col += run;
+    q += run;
+  }
+}
+
+// The whole receptive field of output pixel (n, oh, ow) (s.taps() floats) into col.
+inline void gather_field(const Conv2dShape& s, const float* x, int64_t n, int64_t oh, int64_t ow, float* col) {
+  gather_field_range(s, x, n, oh, ow, 0, s.taps(), col);
+}
+
+// The inverse of gather_field: adds col (one receptive field's gradient) into dx, skipping the padding.
+inline void scatter_field_add(const Conv2dShape& s, const float* col, int64_t n, int64_t oh, int64_t ow, float* dx) {
+  const Conv2dGeometry& g = s.g;
+  const int64_t c = s.c_in;
+  const int64_t ih0 = oh * g.stride_h - g.pad_top, iw0 = ow * g.stride_w - g.pad_left;
+  for (int64_t i = 0; i < s.kh; ++i) {
+    const int64_t ih = ih0 + i * g.dilation_h;
+    if (ih < 0 || ih >= s.h) continue;
+    float* row = dx + (n * s.h + ih) * s.w * c;
+    for (int64_t j = 0; j < s.kw; ++j) {
+      const int64_t iw = iw0 + j * g.dilation_w;
+      if (iw < 0 || iw >= s.w) continue;
+      float* dst = row + iw * c;
+      const float* src = col + (i * s.kw + j) * c;
+#pragma omp simd
+      for (int64_t k = 0; k < c; ++k) dst[k] += src[k];
+    }
+  }
+}
+
+// Output pixel index m (row-major over n, ho, wo) as its coordinates.
+struct Pixel {
+  int64_t n, oh, ow;
+};
+inline Pixel pixel_at(const Conv2dShape& s, int64_t m) {
+  const int64_t per_image = s.ho * s.wo;
+  return {m / per_image, (m % per_image) / s.wo, m % s.wo};
+}
+inline void advance(const Conv2dShape& s, Pixel& p) {
+  if (++p.ow == s.wo) {
+    p.ow = 0;
+    if (++p.oh == s.ho) {
+      p.oh = 0;
+      ++p.n;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ironnet::cpu
