@@ -141,6 +141,24 @@ def test_large_mean_keeps_the_variance(rng, cpu_isa, num_threads, shape, axis):
     np.testing.assert_allclose(dgamma, dgamma_ref, rtol=RTOL, atol=ATOL * scale_of(dgamma_ref))
 
 
+@pytest.mark.parametrize("channels", [64, 63])
+def test_large_channels_last_output_streamed_or_not_matches_reference(rng, cpu_isa, num_threads, channels):
+    # >= 8 MiB of output: C = 64 takes the streaming stores (batchnorm_rows.h), C = 63 the normal ones.
+    shape = (2200, 16, channels)
+    x = (3 + rng.standard_normal(shape)).astype(np.float32)
+    gamma, beta = params(rng, channels)
+    g = rng.standard_normal(shape).astype(np.float32)
+    y, dx, dgamma, dbeta, _, _ = run_training(x, gamma, beta, np.zeros(channels, np.float32),
+                                              np.ones(channels, np.float32), g, -1)
+    x64 = x.astype(np.float64)
+    y_ref, _, _ = ref.train_forward(x64, gamma, beta, 1e-3, -1)
+    dx_ref, dgamma_ref, dbeta_ref = ref.train_vjp(x64, gamma, g.astype(np.float64), 1e-3, -1)
+    np.testing.assert_allclose(y, y_ref, rtol=RTOL, atol=ATOL * scale_of(y_ref))
+    np.testing.assert_allclose(dx, dx_ref, rtol=RTOL, atol=ATOL * scale_of(dx_ref))
+    np.testing.assert_allclose(dgamma, dgamma_ref, rtol=RTOL, atol=ATOL * scale_of(dgamma_ref))
+    np.testing.assert_allclose(dbeta, dbeta_ref, rtol=RTOL, atol=ATOL * scale_of(dbeta_ref))
+
+
 def test_single_value_per_channel_gives_beta_and_no_nan(rng):
     x = rng.standard_normal((1, 5)).astype(np.float32)
     gamma, beta = params(rng, 5)

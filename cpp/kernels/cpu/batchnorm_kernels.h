@@ -37,6 +37,8 @@ const BatchNormTable& avx512_table();
 
 namespace {
 
+int64_t numel(const BatchNormDims& d) { return d.outer * d.channels * d.inner; }
+
 // [begin, end) of this thread's rows (channels last) or (o, c) planes (otherwise).
 struct Share {
   int64_t begin = 0, end = 0;
@@ -122,7 +124,8 @@ template <bool kWithA>
 void affine(const BatchNormDims& d, Share s, const float* b, const float* shift, const float* kb, const float* a,
             const float* ka, const float* k0, float* out) {
   if (d.inner == 1)
-    affine_rows<kWithA>(b, a, out, s.begin, s.end, d.channels, AffineCoefficients{shift, kb, ka, k0});
+    affine_rows<kWithA>(b, a, out, s.begin, s.end, d.channels, AffineCoefficients{shift, kb, ka, k0},
+                        numel(d) * static_cast<int64_t>(sizeof(float)));
   else
     affine_planes<kWithA>(d, s, b, shift, kb, a, ka, k0, out);
 }
@@ -147,8 +150,6 @@ struct Partials {
     }
   }
 };
-
-int64_t numel(const BatchNormDims& d) { return d.outer * d.channels * d.inner; }
 
 // --- the three entry points ----------------------------------------------------------------------------
 
