@@ -13,12 +13,16 @@ RTOL, ATOL = 1e-4, 1e-5
 
 # (shape, axis): dense (N, C), NHWC, axis=1 on NCHW-like data, C = 1, 3, 17, 64, a batch of one with
 # H*W > 1, the normalized axis first, and sizes large enough (> 2 * 65536 elements) to use two threads.
+# Channels-last C = 48 and 200 take every register-block width of each ISA (8, 4, 2, 1 vectors) and a
+# scalar tail (batchnorm_rows.h).
 CASES = [
     ((7, 3), -1),
     ((13, 1), -1),
     ((5, 4, 6, 17), -1),
     ((1, 5, 5, 3), -1),
     ((64, 33, 5, 64), -1),
+    ((3, 5, 7, 48), -1),
+    ((9, 7, 200), -1),
     ((2, 64, 5, 7), 1),
     ((8, 17, 40, 40), 1),
     ((3, 1, 11), 1),
@@ -119,7 +123,7 @@ def test_inference_matches_reference_and_leaves_moving_statistics(rng, cpu_isa, 
     np.testing.assert_array_equal(mvt.numpy(), mv)
 
 
-@pytest.mark.parametrize("shape,axis", [((4096, 17), -1), ((16, 3, 50, 50), 1)])
+@pytest.mark.parametrize("shape,axis", [((4096, 17), -1), ((700, 200), -1), ((16, 3, 50, 50), 1)])
 def test_large_mean_keeps_the_variance(rng, cpu_isa, num_threads, shape, axis):
     # E[x^2] - E[x]^2 in float32 would lose every digit of a unit variance under a mean of 1000.
     x = (1000 + rng.standard_normal(shape)).astype(np.float32)
@@ -135,6 +139,24 @@ def test_large_mean_keeps_the_variance(rng, cpu_isa, num_threads, shape, axis):
     np.testing.assert_allclose(y, y_ref, rtol=RTOL, atol=ATOL * scale_of(y_ref))
     np.testing.assert_allclose(dx, dx_ref, rtol=RTOL, atol=ATOL * scale_of(dx_ref))
     np.testing.assert_allclose(dgamma, dgamma_ref, rtol=RTOL, atol=ATOL * scale_of(dgamma_ref))
+
+
+@pytest.mark.parametrize("channels", [64, 63])
+def test_large_channels_last_output_streamed_or_not_matches_reference(rng, cpu_isa, num_threads, channels):
+    # >= 8 MiB of output: C = 64 takes the streaming stores (batchnorm_rows.h), C = 63 the normal ones.
+    shape = (2200, 16, channels)
+    x = (3 + rng.standard_normal(shape)).astype(np.float32)
+    gamma, beta = params(rng, channels)
+    g = rng.standard_normal(shape).astype(np.float32)
+    y, dx, dgamma, dbeta, _, _ = run_training(x, gamma, beta, np.zeros(channels, np.float32),
+                                              np.ones(channels, np.float32), g, -1)
+    x64 = x.astype(np.float64)
+    y_ref, _, _ = ref.train_forward(x64, gamma, beta, 1e-3, -1)
+    dx_ref, dgamma_ref, dbeta_ref = ref.train_vjp(x64, gamma, g.astype(np.float64), 1e-3, -1)
+    np.testing.assert_allclose(y, y_ref, rtol=RTOL, atol=ATOL * scale_of(y_ref))
+    np.testing.assert_allclose(dx, dx_ref, rtol=RTOL, atol=ATOL * scale_of(dx_ref))
+    np.testing.assert_allclose(dgamma, dgamma_ref, rtol=RTOL, atol=ATOL * scale_of(dgamma_ref))
+    np.testing.assert_allclose(dbeta, dbeta_ref, rtol=RTOL, atol=ATOL * scale_of(dbeta_ref))
 
 
 def test_single_value_per_channel_gives_beta_and_no_nan(rng):

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ironnet/batchnorm.h"
+#include "kernels/cpu/batchnorm_rows.h"
 #include "kernels/cpu/threads.h"
 
 namespace ironnet::cpu::batchnorm_detail {
@@ -36,11 +37,7 @@ const BatchNormTable& avx512_table();
 
 namespace {
 
-// Channels-last sums first add kFlushRows rows in float (short sums of shifted values: a few ulps
-// off at most), then add that into double: rows are read in order, and the float partials, one
-// C-long row, stay in L1. (Double accumulators in registers per 16-channel block had to walk the
-// rows with a stride; measured on 128x28x28x64, 1 thread, the whole forward took 3.1 ms that way, 2.8 ms this way.)
-constexpr int64_t kFlushRows = 32;
+int64_t numel(const BatchNormDims& d) { return d.outer * d.channels * d.inner; }
 
 // [begin, end) of this thread's rows (channels last) or (o, c) planes (otherwise).
 struct Share {
@@ -57,41 +54,10 @@ Share share_of(const BatchNormDims& d, int tid, int threads) {
 // u = a - sa[c] and v = b - sb[c]. Differences from a shift near the data are exact (or one rounding) for
 // data of large mean, so the sums of squares and products keep the variance's digits.
 
-// One thread's running sums: C doubles each (v unused without kSumV), and 3 C floats of scratch.
+// One thread's running sums: C doubles each (v unused without kSumV).
 struct ChannelSums {
   double *u, *v, *uv;
-  float* scratch;
 };
-
-template <bool kSumV>
-void sums_rows(const BatchNormDims& d, Share s, const float* a, const float* sa, const float* b, const float* sb,
-               const ChannelSums& out) {
-  const int64_t C = d.channels;
-  float* part_u = out.scratch;
-  float* part_v = out.scratch + C;
-  float* part_uv = out.scratch + 2 * C;
-  for (int64_t r0 = s.begin; r0 < s.end; r0 += kFlushRows) {
-    const int64_t r1 = std::min(r0 + kFlushRows, s.end);
-    std::fill(out.scratch, out.scratch + 3 * C, 0.0f);
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* ar = a + r * C;
-      const float* br = b + r * C;
-#pragma omp simd
-      for (int64_t c = 0; c < C; ++c) {
-        const float u = ar[c] - sa[c], v = br[c] - sb[c];
-        part_u[c] += u;
-        if (kSumV) part_v[c] += v;
-        part_uv[c] += u * v;
-      }
-    }
-#pragma omp simd
-    for (int64_t c = 0; c < C; ++c) {
-      out.u[c] += part_u[c];
-      if (kSumV) out.v[c] += part_v[c];
-      out.uv[c] += part_uv[c];
-    }
-  }
-}
 
 template <bool kSumV>
 void sums_planes(const BatchNormDims& d, Share s, const float* a, const float* sa, const float* b, const float* sb,
@@ -116,31 +82,28 @@ void sums_planes(const BatchNormDims& d, Share s, const float* a, const float* s
   }
 }
 
-template <bool kSumV>
-void sums(const BatchNormDims& d, Share s, const float* a, const float* sa, const float* b, const float* sb,
-          const ChannelSums& out) {
+// Forward statistics over a share: sum(x - pivot) into out.u, sum((x - pivot)^2) into out.uv.
+void forward_sums(const BatchNormDims& d, Share s, const float* x, const float* pivot, const ChannelSums& out) {
   if (d.inner == 1)
-    sums_rows<kSumV>(d, s, a, sa, b, sb, out);
+    shifted_square_sums_rows(x, s.begin, s.end, d.channels, pivot, out.u, out.uv);
   else
-    sums_planes<kSumV>(d, s, a, sa, b, sb, out);
+    sums_planes<false>(d, s, x, pivot, x, pivot, out);
+}
+
+// Backward statistics over a share: sum(dy) into out.u, sum(dy (x - mean)) into out.uv and
+// (kSumXc) sum(x - mean) into out.v. zeros: C zeros, dy's shift in the planes' generic sums.
+template <bool kSumXc>
+void backward_sums(const BatchNormDims& d, Share s, const float* dy, const float* x, const float* mean,
+                   const float* zeros, const ChannelSums& out) {
+  if (d.inner == 1)
+    product_sums_rows<kSumXc>(dy, x, s.begin, s.end, d.channels, mean, out.u, out.v, out.uv);
+  else
+    sums_planes<kSumXc>(d, s, dy, zeros, x, mean, out);
 }
 
 // --- affine: out = (b - shift[c]) * kb[c] + a * ka[c] + k0[c]; kWithA = false drops the a term ----------
 // The affine pass follows a sums pass over the same share, so it walks the share backwards: the
 // rows the sums read last are the ones still in cache (forwards, LRU would evict each just before use).
-
-template <bool kWithA>
-void affine_rows(const BatchNormDims& d, Share s, const float* b, const float* shift, const float* kb, const float* a,
-                 const float* ka, const float* k0, float* out) {
-  const int64_t C = d.channels;
-  for (int64_t r = s.end - 1; r >= s.begin; --r) {
-    const float* br = b + r * C;
-    const float* ar = kWithA ? a + r * C : nullptr;
-    float* o = out + r * C;
-#pragma omp simd
-    for (int64_t c = 0; c < C; ++c) o[c] = (br[c] - shift[c]) * kb[c] + (kWithA ? ar[c] * ka[c] : 0.0f) + k0[c];
-  }
-}
 
 template <bool kWithA>
 void affine_planes(const BatchNormDims& d, Share s, const float* b, const float* shift, const float* kb, const float* a,
@@ -161,21 +124,20 @@ template <bool kWithA>
 void affine(const BatchNormDims& d, Share s, const float* b, const float* shift, const float* kb, const float* a,
             const float* ka, const float* k0, float* out) {
   if (d.inner == 1)
-    affine_rows<kWithA>(d, s, b, shift, kb, a, ka, k0, out);
+    affine_rows<kWithA>(b, a, out, s.begin, s.end, d.channels, AffineCoefficients{shift, kb, ka, k0},
+                        numel(d) * static_cast<int64_t>(sizeof(float)));
   else
     affine_planes<kWithA>(d, s, b, shift, kb, a, ka, k0, out);
 }
 
-// Every thread's ChannelSums, zeroed: thread t owns doubles [3 C t, 3 C t + 3 C) and floats alike.
+// Every thread's ChannelSums, zeroed: thread t owns doubles [3 C t, 3 C t + 3 C).
 struct Partials {
   int64_t channels;
   std::vector<double> sums;
-  std::vector<float> scratch;
-  Partials(int64_t c, int threads)
-      : channels(c), sums(static_cast<size_t>(3 * c * threads), 0.0), scratch(static_cast<size_t>(3 * c * threads)) {}
+  Partials(int64_t c, int threads) : channels(c), sums(static_cast<size_t>(3 * c * threads), 0.0) {}
   ChannelSums of(int tid) {
     double* base = sums.data() + 3 * channels * tid;
-    return ChannelSums{base, base + channels, base + 2 * channels, scratch.data() + 3 * channels * tid};
+    return ChannelSums{base, base + channels, base + 2 * channels};
   }
   // Channel c's totals over the first `threads` threads, added in thread order.
   void total(int threads, int64_t c, double& u, double& v, double& uv) {
@@ -188,8 +150,6 @@ struct Partials {
     }
   }
 };
-
-int64_t numel(const BatchNormDims& d) { return d.outer * d.channels * d.inner; }
 
 // --- the three entry points ----------------------------------------------------------------------------
 
@@ -210,7 +170,7 @@ void train_forward_kernel(const BatchNormDims& d, const float* x, const float* g
   {
     const int tid = omp_get_thread_num(), team = omp_get_num_threads();
     const Share share = share_of(d, tid, team);
-    sums<false>(d, share, x, pivot.data(), x, pivot.data(), partials.of(tid));
+    forward_sums(d, share, x, pivot.data(), partials.of(tid));
 #pragma omp barrier
 #pragma omp single
     for (int64_t c = 0; c < C; ++c) {
@@ -256,7 +216,7 @@ void backward_kernel(const BatchNormDims& d, const float* dy, const float* x, co
   if (!need_sums && !dx) return;
   const int threads = threads_for(numel(d), num_threads);
   Partials partials(C, threads);
-  const std::vector<float> no_shift(C, 0.0f);
+  const std::vector<float> zeros(C, 0.0f);
   std::vector<float> k_dy(C), k_x(C), k_0(C);
   const double n = static_cast<double>(d.count());
 #pragma omp parallel num_threads(threads)
@@ -267,9 +227,9 @@ void backward_kernel(const BatchNormDims& d, const float* dy, const float* x, co
     // float32 mean is the batch mean rounded (by up to half an ulp of a large mean), and that sum's
     // mean is the difference, which every (x - mean) below is corrected by.
     if (batch_statistics)
-      sums<true>(d, share, dy, no_shift.data(), x, mean, partials.of(tid));
+      backward_sums<true>(d, share, dy, x, mean, zeros.data(), partials.of(tid));
     else if (need_sums)
-      sums<false>(d, share, dy, no_shift.data(), x, mean, partials.of(tid));
+      backward_sums<false>(d, share, dy, x, mean, zeros.data(), partials.of(tid));
 #pragma omp barrier
 #pragma omp single
     for (int64_t c = 0; c < C; ++c) {
