@@ -13,17 +13,6 @@
 namespace ironnet::cpu {
 namespace {
 
-using conv2d_detail::DirectConvTable;
-
-const DirectConvTable& direct_kernels() {
-#if defined(IRONNET_HAVE_X86_KERNELS)
-  const CpuIsa isa = active_isa();
-  if (isa == CpuIsa::Avx512) return conv2d_detail::avx512_direct();
-  if (isa == CpuIsa::Avx2) return conv2d_detail::avx2_direct();
-#endif
-  return conv2d_detail::portable_direct();
-}
-
 // Receptive fields up to this many taps (C_in * kh * kw) run on the direct kernels: below it a GEMM's
 // depth is too short to pay for packing its operands and for loading and storing its C tiles.
 constexpr int64_t kDirectMaxTaps = 32;
@@ -69,12 +58,23 @@ std::vector<float> flipped_transposed(const Conv2dShape& s, const float* kernel)
 
 }  // namespace
 
+namespace conv2d_detail {
+const IsaConvKernels& active_conv_kernels() {
+#if defined(IRONNET_HAVE_X86_KERNELS)
+  const CpuIsa isa = active_isa();
+  if (isa == CpuIsa::Avx512) return avx512_conv_kernels();
+  if (isa == CpuIsa::Avx2) return avx2_conv_kernels();
+#endif
+  return portable_conv_kernels();
+}
+}  // namespace conv2d_detail
+
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* kernel, const float* bias, bool relu, float* y,
                     int num_threads) {
   if (s.pixels() == 0 || s.c_out == 0) return;
   const int threads = threads_for_conv(s, num_threads);
   if (use_direct(s))
-    direct_kernels().forward(s, x, kernel, bias, relu, y, threads);
+    conv2d_detail::active_conv_kernels().forward(s, x, kernel, bias, relu, y, threads);
   else
     conv2d_detail::gemm_forward(s, x, kernel, bias, relu, y, threads);
 }
@@ -102,7 +102,7 @@ void conv2d_backward(const Conv2dShape& s, const float* dy, const float* relu_y,
     return;
   }
   if (use_direct(s) && dkernel) {  // the direct weight gradient; dx (rarely wanted at a first layer) by GEMM
-    direct_kernels().weight_grad(s, dy, relu_y, x, dkernel, dbias, threads);
+    conv2d_detail::active_conv_kernels().weight_grad(s, dy, relu_y, x, dkernel, dbias, threads);
     if (dx) conv2d_detail::gemm_backward(s, dy, relu_y, x, kernel, dx, nullptr, nullptr, threads);
     return;
   }

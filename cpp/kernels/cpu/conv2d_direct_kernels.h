@@ -9,7 +9,8 @@
 //                TB taps x CB channels of dkernel in registers while the pixels stream by.
 // Pixels whose field hangs over the padding are first gathered (zeros included) into a small buffer
 // and read through the identity offsets: the same kernels, no bounds checks inside them.
-// Everything here has internal linkage; the ISA file hands the functions out in a DirectConvTable.
+// Also here, for the same per-ISA build: the gather of receptive fields behind the GEMM path's implicit
+// im2col. Everything here has internal linkage; the ISA file hands the functions out in an IsaConvKernels.
 #pragma once
 #include <omp.h>
 
@@ -76,7 +77,7 @@ struct DirectConv {
     const int64_t k = s.taps();
     auto gather = [&](int64_t ow0, int64_t ow1) {
       if (ow0 >= ow1) return;
-      for (int64_t ow = ow0; ow < ow1; ++ow) gather_field(s, x, n, oh, ow, patches + (ow - ow0) * k);
+      for (int64_t ow = ow0; ow < ow1; ++ow) gather_field_range(s, x, n, oh, ow, 0, k, patches + (ow - ow0) * k, &copy);
       segment(patches, k, gathered, ow0, ow1);
     };
     if (!row_inside(s, oh) || inside.lo >= inside.hi) {
@@ -261,8 +262,24 @@ struct DirectConv {
       }
   }
 
-  static const DirectConvTable& table() {
-    static const DirectConvTable t{&forward, &weight_grad};
+  // ---- field gather (implicit im2col of the GEMM path) ----------------------------------------
+
+  // n floats; a loop in whole vectors (runs are usually C_in floats, a multiple of the width).
+  static void copy(float* dst, const float* src, int64_t n) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) store(dst + i, load(src + i));
+    for (; i < n; ++i) dst[i] = src[i];
+  }
+
+  static void gather_fields(const Conv2dShape& s, const float* x, int64_t row0, int64_t rows, int64_t col0,
+                            int64_t cols, float* out, int64_t out_row_stride) {
+    Pixel p = pixel_at(s, row0);
+    for (int64_t r = 0; r < rows; ++r, advance(s, p))
+      gather_field_range(s, x, p.n, p.oh, p.ow, col0, cols, out + r * out_row_stride, &copy);
+  }
+
+  static const IsaConvKernels& table() {
+    static const IsaConvKernels t{&forward, &weight_grad, &gather_fields};
     return t;
   }
 };

@@ -69,21 +69,20 @@ void bias_relu_rows(int64_t rows, int64_t cols, const float* bias, bool relu, fl
   }
 }
 
-// The im2col matrix as the GEMM's A, gathered from x as the GEMM packs it (implicit im2col): its rows
-// go straight into the packed panels, with no im2col buffer written and read back in between.
+// The im2col matrix as a GEMM operand, gathered from x as the GEMM packs it (implicit im2col): its
+// rows go straight into the packed panels, with no im2col buffer written and read back in between.
 class FieldRows final : public RowSource {
  public:
-  FieldRows(const Conv2dShape& s, const float* x) : s_(s), x_(x) {}
+  FieldRows(const Conv2dShape& s, const float* x) : s_(s), x_(x), gather_(active_conv_kernels().gather_fields) {}
   void copy_rows(int64_t row0, int64_t rows, int64_t col0, int64_t cols, float* out,
                  int64_t out_row_stride) const override {
-    Pixel p = pixel_at(s_, row0);
-    for (int64_t r = 0; r < rows; ++r, advance(s_, p))
-      gather_field_range(s_, x_, p.n, p.oh, p.ow, col0, cols, out + r * out_row_stride);
+    gather_(s_, x_, row0, rows, col0, cols, out, out_row_stride);
   }
 
  private:
   const Conv2dShape& s_;
   const float* x_;
+  decltype(IsaConvKernels::gather_fields) gather_;
 };
 
 // Output pixels [m0, m1), chunk by chunk (so each chunk's rows of y stay in cache across the GEMM's

@@ -11,15 +11,6 @@
 namespace ironnet::cpu {
 namespace {
 
-// Short runs (a tiny C_in) copy faster in a loop than through a memcpy call.
-inline void copy_floats(float* dst, const float* src, int64_t n) {
-  if (n >= 16) {
-    std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
-  } else {
-    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
-  }
-}
-
 inline void zero_floats(float* dst, int64_t n) { std::fill(dst, dst + n, 0.0f); }
 
 // The output columns [lo, hi) of one output row whose receptive fields lie inside x horizontally
@@ -53,8 +44,10 @@ inline int64_t field_origin(const Conv2dShape& s, int64_t n, int64_t oh, int64_t
 // Copies entries [q0, q0 + count) of the receptive field of output pixel (n, oh, ow) into col. A field's
 // entries run in (i, j, c) order, the kernel's row order; zeros where it hangs over the padding. With
 // dilation_w 1 the taps of a kernel row inside x are one contiguous run of x, copied at once.
+// copy(dst, src, n) copies runs of floats (each ISA's build passes its own vector loop).
+using CopyFloats = void (*)(float* dst, const float* src, int64_t n);
 inline void gather_field_range(const Conv2dShape& s, const float* x, int64_t n, int64_t oh, int64_t ow, int64_t q0,
-                               int64_t count, float* col) {
+                               int64_t count, float* col, CopyFloats copy) {
   const Conv2dGeometry& g = s.g;
   const int64_t c_in = s.c_in;
   const int64_t ih0 = oh * g.stride_h - g.pad_top, iw0 = ow * g.stride_w - g.pad_left;
@@ -65,7 +58,7 @@ inline void gather_field_range(const Conv2dShape& s, const float* x, int64_t n, 
     const bool inside = ih >= 0 && ih < s.h && iw >= 0 && iw < s.w;
     const int64_t run = std::min(end - q, (whole_rows ? (s.kw - j) * c_in : c_in) - c);
     if (inside)
-      copy_floats(col, x + ((n * s.h + ih) * s.w + iw) * c_in + c, run);
+      copy(col, x + ((n * s.h + ih) * s.w + iw) * c_in + c, run);
     else
       zero_floats(col, run);
     col += run;
@@ -73,12 +66,7 @@ inline void gather_field_range(const Conv2dShape& s, const float* x, int64_t n, 
   }
 }
 
-// The whole receptive field of output pixel (n, oh, ow) (s.taps() floats) into col.
-inline void gather_field(const Conv2dShape& s, const float* x, int64_t n, int64_t oh, int64_t ow, float* col) {
-  gather_field_range(s, x, n, oh, ow, 0, s.taps(), col);
-}
-
-// The inverse of gather_field: adds col (one receptive field's gradient) into dx, skipping the padding.
+// The inverse of gather_field_range over a whole field: adds col (one receptive field's gradient) into dx, skipping the padding.
 inline void scatter_field_add(const Conv2dShape& s, const float* col, int64_t n, int64_t oh, int64_t ow, float* dx) {
   const Conv2dGeometry& g = s.g;
   const int64_t c = s.c_in;
