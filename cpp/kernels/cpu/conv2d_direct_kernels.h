@@ -26,12 +26,12 @@
 namespace ironnet::cpu::conv2d_detail {
 namespace {
 
-// W: floats per native vector; P: pixels per forward tile; TB: taps per weight-gradient block.
-// P * NV + NV + 1 and TB * NV + NV + 1 vectors must fit the ISA's registers.
-template <int W, int P, int TB>
+// W: floats per native vector; NV: vectors per block of output channels; P: pixels per forward tile;
+// TB: taps per weight-gradient block. P * NV + NV + 1 and TB * NV + NV + 1 vectors must fit the ISA's
+// registers.
+template <int W, int NV, int P, int TB>
 struct DirectConv {
   typedef float Vec __attribute__((vector_size(W * sizeof(float))));
-  static constexpr int NV = 2;       // vectors per channel block
   static constexpr int CB = NV * W;  // output channels per block
 
   static Vec load(const float* p) {
@@ -160,7 +160,15 @@ struct DirectConv {
   // One pixel's dy over a channel block (cols of them), masked where the relu output was not positive.
   static void load_grad(const float* g, const float* y, int cols, Vec* out) {
     float gt[CB], yt[CB];
-    if (cols < CB) {  // a partial block: stage it through zero-padded copies
+    if (cols < CB && cols % W == 0) {  // whole vectors, then zeros
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        out[v] = v * W < cols ? load(g + v * W) : Vec{};
+        if (y && v * W < cols) out[v] = load(y + v * W) > Vec{} ? out[v] : Vec{};
+      }
+      return;
+    }
+    if (cols < CB) {  // a ragged block: stage it through zero-padded copies
       std::fill(gt, gt + CB, 0.0f);
       std::fill(yt, yt + CB, 0.0f);
       std::memcpy(gt, g, static_cast<size_t>(cols) * sizeof(float));
@@ -278,11 +286,22 @@ struct DirectConv {
       gather_field_range(s, x, p.n, p.oh, p.ow, col0, cols, out + r * out_row_stride, &copy);
   }
 
-  static const IsaConvKernels& table() {
-    static const IsaConvKernels t{&forward, &weight_grad, &gather_fields};
-    return t;
-  }
 };
+
+// The kernels of one ISA: Narrow (one vector per channel block, so more pixels or taps in registers)
+// where c_out fits one vector, since Wide would spend half its multiply-adds on padding channels.
+template <class Wide, class Narrow>
+const IsaConvKernels& isa_conv_kernels() {
+  static const IsaConvKernels t{
+      [](const Conv2dShape& s, const float* x, const float* kernel, const float* bias, bool relu, float* y,
+         int threads) { (s.c_out <= Narrow::CB ? Narrow::forward : Wide::forward)(s, x, kernel, bias, relu, y, threads); },
+      [](const Conv2dShape& s, const float* dy, const float* relu_y, const float* x, float* dkernel, float* dbias,
+         int threads) {
+        (s.c_out <= Narrow::CB ? Narrow::weight_grad : Wide::weight_grad)(s, dy, relu_y, x, dkernel, dbias, threads);
+      },
+      &Wide::gather_fields};
+  return t;
+}
 
 }  // namespace
 }  // namespace ironnet::cpu::conv2d_detail

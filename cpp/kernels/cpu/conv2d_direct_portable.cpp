@@ -3,7 +3,7 @@
 
 namespace ironnet::cpu::conv2d_detail {
 
-// 16 xmm registers: 12 forward accumulators, 12 weight-gradient ones.
-const IsaConvKernels& portable_conv_kernels() { return DirectConv<4, 6, 6>::table(); }
+// 16 xmm registers: 12 accumulators (6 pixels or taps x 2 vectors; 8 or 12 x 1 narrow).
+const IsaConvKernels& portable_conv_kernels() { return isa_conv_kernels<DirectConv<4, 2, 6, 6>, DirectConv<4, 1, 8, 12>>(); }
 
 }  // namespace ironnet::cpu::conv2d_detail
