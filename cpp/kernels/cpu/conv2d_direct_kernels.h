@@ -1,5 +1,5 @@
-// Direct convolution kernels for a tiny receptive field (K = kh * kw * c_in of a few dozen at most,
-// like a first layer on grey or RGB images), included once per ISA (conv2d_direct_{portable,avx2,
+// Direct convolution kernels for a small receptive field (K = kh * kw * c_in up to 80, like a first
+// layer on grey or RGB images; conv2d.cpp has the measured rule), included once per ISA (conv2d_direct_{portable,avx2,
 // avx512}.cpp), each compiled with its own flags. A GEMM with such a short depth spends more on
 // packing and on loading and storing its C tiles than on multiply-adds; here nothing is packed per
 // pixel: the kernels read x in place through a table of tap offsets, vectorised over output channels.

@@ -1,7 +1,7 @@
 // The two ways ironnet runs a convolution on the CPU, behind ironnet/conv2d.h's entry points
-// (conv2d.cpp picks one): the GEMM path (chunked im2col around the packed GEMM, conv2d_gemm.cpp) for
-// any shape, and direct kernels for a tiny receptive field (C_in * kh * kw small, e.g. a first layer
-// on grey images), built once per ISA (conv2d_direct_kernels.h).
+// (conv2d.cpp picks one): the GEMM path (implicit im2col around the packed GEMM, conv2d_gemm.cpp) for
+// any shape, and direct kernels for a small receptive field (C_in * kh * kw up to 80, e.g. a first
+// layer on grey or RGB images), built once per ISA (conv2d_direct_kernels.h).
 #pragma once
 #include <cstdint>
 
