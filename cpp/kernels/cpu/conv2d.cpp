@@ -3,6 +3,7 @@
 #include "ironnet/conv2d.h"
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "ironnet/activations.h"
@@ -92,11 +93,11 @@ void conv2d_backward(const Conv2dShape& s, const float* dy, const float* relu_y,
   const int threads = threads_for_conv(s, num_threads);
   Conv2dShape t;
   if (dx && input_grad_as_conv(s, t)) {
-    std::vector<float> masked;  // dy through the relu's mask, read by both passes below
+    std::unique_ptr<float[]> masked;  // dy through the relu's mask, read by both passes below
     if (relu_y) {
-      masked.resize(static_cast<size_t>(s.pixels() * s.c_out));
-      relu_backward(static_cast<int64_t>(masked.size()), relu_y, dy, masked.data(), threads);
-      dy = masked.data();
+      masked.reset(new float[static_cast<size_t>(s.pixels() * s.c_out)]);  // uninitialized: written next
+      relu_backward(s.pixels() * s.c_out, relu_y, dy, masked.get(), threads);
+      dy = masked.get();
     }
     if (dkernel || dbias) conv2d_backward(s, dy, nullptr, x, kernel, nullptr, dkernel, dbias, threads);
     const std::vector<float> flipped = flipped_transposed(s, kernel);
