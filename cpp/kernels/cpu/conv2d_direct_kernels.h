@@ -281,9 +281,12 @@ struct DirectConv {
 
   static void gather_fields(const Conv2dShape& s, const float* x, int64_t row0, int64_t rows, int64_t col0,
                             int64_t cols, float* out, int64_t out_row_stride) {
-    Pixel p = pixel_at(s, row0);
-    for (int64_t r = 0; r < rows; ++r, advance(s, p))
+    constexpr int64_t kAhead = 8;  // pixels between a field's prefetch and its gather
+    Pixel p = pixel_at(s, row0), ahead = pixel_at(s, row0 + kAhead);
+    for (int64_t r = 0; r < rows; ++r, advance(s, p), advance(s, ahead)) {
+      if (row0 + r + kAhead < s.pixels()) prefetch_field(s, x, ahead);
       gather_field_range(s, x, p.n, p.oh, p.ow, col0, cols, out + r * out_row_stride, &copy);
+    }
   }
 
 };
