@@ -230,11 +230,12 @@ void gemm_backward(const Conv2dShape& s, const float* dy, const float* relu_y, c
   const int64_t per_worker = col_floats + dy_floats + dk_floats;
   thread_local Workspace workspace;
   float* space = workspace.reserve(static_cast<size_t>(per_worker * workers));
-  std::vector<double> dbias_sums(dbias ? static_cast<size_t>(co * workers) : 0, 0.0);
+  const int64_t dbias_stride = padded_stride(co, sizeof(double));  // no cache line shared by two workers
+  std::vector<double> dbias_sums(dbias ? static_cast<size_t>(dbias_stride * workers) : 0, 0.0);
   auto scratch = [&](int t) {
     float* base = space + t * per_worker;
     return BackwardScratch{zero_dx ? base : nullptr, base + col_floats, dkernel ? base + col_floats + dy_floats : nullptr,
-                           dbias ? dbias_sums.data() + t * co : nullptr};
+                           dbias ? dbias_sums.data() + t * dbias_stride : nullptr};
   };
 
   // Every partial starts at zero, also a worker's that the OpenMP runtime might not start.
@@ -275,7 +276,7 @@ void gemm_backward(const Conv2dShape& s, const float* dy, const float* relu_y, c
   if (dbias) {
     for (int64_t j = 0; j < co; ++j) {
       double sum = 0.0;
-      for (int t = 0; t < workers; ++t) sum += dbias_sums[static_cast<size_t>(t * co + j)];
+      for (int t = 0; t < workers; ++t) sum += dbias_sums[static_cast<size_t>(t * dbias_stride + j)];
       dbias[j] = static_cast<float>(sum);
     }
   }
