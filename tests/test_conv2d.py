@@ -28,23 +28,26 @@ def explicit_pads(padding, x_shape, k_shape, strides, dilation):
     return padding
 
 
-# (N, H, W, C_in, kh, kw, C_out, strides, padding, dilation). C_in * kh * kw <= 32 runs the direct
-# kernels, larger fields the GEMM path; the larger shapes span several im2col chunks per thread.
+# (N, H, W, C_in, kh, kw, C_out, strides, padding, dilation). C_in * kh * kw <= 80 runs the direct
+# kernels, larger fields the GEMM path; the larger shapes span several chunks per thread.
 CASES = [
     (2, 7, 9, 1, 3, 3, 5, (1, 1), "valid", (1, 1)),      # direct, C_out below one vector
     (1, 28, 28, 1, 3, 3, 32, (1, 1), "valid", (1, 1)),   # LeNet-like first layer, batch 1
     (3, 13, 11, 3, 3, 3, 37, (2, 2), "same", (1, 1)),    # direct, RGB, stride 2, borders, odd C_out
     (2, 9, 8, 3, 4, 4, 6, (1, 1), "same", (1, 1)),       # direct, even kernel 'same' (extra pad bottom/right)
     (2, 10, 9, 1, 5, 5, 17, (1, 2), "same", (2, 1)),     # direct, non-square stride and dilation
-    (2, 8, 7, 16, 2, 2, 24, (1, 1), "same", (1, 1)),     # GEMM, 2x2 'same'
+    (2, 8, 7, 16, 2, 2, 24, (1, 1), "same", (1, 1)),     # direct, 2x2 'same'
     (1, 12, 12, 32, 3, 3, 64, (1, 1), "same", (1, 1)),   # GEMM, batch 1: threads share each GEMM
     (3, 11, 10, 16, 3, 2, 40, (2, 1), ((0, 1), (2, 0)), (1, 2)),  # GEMM, explicit asymmetric pads
     (2, 9, 9, 8, 5, 5, 12, (2, 2), "valid", (1, 1)),     # GEMM, 5x5 stride 2
     (2, 15, 13, 12, 3, 3, 9, (1, 1), "same", (2, 2)),    # GEMM, dilation 2 'same'
-    (2, 5, 7, 40, 1, 1, 33, (1, 1), "valid", (1, 1)),    # 1x1: x is the im2col matrix
-    (2, 6, 6, 40, 1, 1, 8, (2, 2), "valid", (1, 1)),     # 1x1 stride 2: gathered
+    (2, 5, 7, 96, 1, 1, 33, (1, 1), "valid", (1, 1)),    # GEMM 1x1: x is the im2col matrix
+    (2, 6, 6, 96, 1, 1, 8, (2, 2), "valid", (1, 1)),     # GEMM 1x1 stride 2: gathered, col2im
     (4, 30, 30, 16, 3, 3, 24, (1, 1), "same", (1, 1)),   # GEMM, many chunks per thread
-    (3, 40, 40, 2, 3, 3, 16, (1, 1), "same", (1, 1)),    # direct, many rows per thread
+    (3, 40, 40, 2, 3, 3, 16, (1, 1), "same", (1, 1)),    # direct (one vector of channels), many rows per thread
+    (2, 9, 9, 2, 3, 3, 48, (1, 1), "same", (1, 1)),      # direct, a last block of whole vectors (AVX-512)
+    (2, 11, 7, 8, 3, 3, 20, (2, 1), "same", (1, 1)),     # direct, K = 72
+    (2, 11, 9, 9, 3, 3, 20, (1, 2), "valid", (1, 1)),    # GEMM, K = 81 just past the direct kernels
 ]
 
 
@@ -101,7 +104,7 @@ def test_forward_and_gradients(rng, cpu_isa, num_threads, case):
     check_forward_and_gradients(rng, case, relu=False)
 
 
-@pytest.mark.parametrize("case", [CASES[2], CASES[6], CASES[10], CASES[12]], ids=case_id)
+@pytest.mark.parametrize("case", [CASES[2], CASES[6], CASES[10], CASES[12], CASES[14], CASES[15]], ids=case_id)
 def test_fused_relu(rng, cpu_isa, num_threads, case):
     check_forward_and_gradients(rng, case, relu=True)
 
@@ -197,7 +200,7 @@ def test_matches_torch(rng, case):
 
 @pytest.mark.parametrize("padding", ["valid", "same", "causal"])
 @pytest.mark.parametrize("n,length,ci,k,co,stride,dilation", [(2, 17, 3, 3, 5, 1, 1), (1, 30, 8, 5, 12, 2, 2),
-                                                              (3, 9, 40, 2, 7, 1, 3)])
+                                                              (3, 9, 40, 2, 7, 1, 3), (2, 13, 32, 3, 6, 1, 2)])
 def test_conv1d(rng, num_threads, padding, n, length, ci, k, co, stride, dilation):
     x_np, w_np, b_np = rand(rng, (n, length, ci)), rand(rng, (k, ci, co)), rand(rng, (co,))
     x, w, b = (ironnet.tensor(a, requires_grad=True) for a in (x_np, w_np, b_np))

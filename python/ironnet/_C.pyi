@@ -90,6 +90,16 @@ def linear_backward(
     dy: TensorImpl, x: TensorImpl, w: TensorImpl, need_dx: bool, need_dw: bool, need_db: bool,
     relu_output: Optional[TensorImpl] = None,
 ) -> tuple[Optional[TensorImpl], Optional[TensorImpl], Optional[TensorImpl]]: ...
+def conv2d(
+    x: TensorImpl, w: TensorImpl, b: Optional[TensorImpl] = None, strides: tuple[int, int] = (1, 1),
+    dilation: tuple[int, int] = (1, 1), padding: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0)),
+    relu: bool = False,
+) -> TensorImpl: ...
+def conv2d_backward(
+    dy: TensorImpl, x: TensorImpl, w: TensorImpl, strides: tuple[int, int], dilation: tuple[int, int],
+    padding: tuple[tuple[int, int], tuple[int, int]], need_dx: bool, need_dw: bool, need_db: bool,
+    relu_output: Optional[TensorImpl] = None,
+) -> tuple[Optional[TensorImpl], Optional[TensorImpl], Optional[TensorImpl]]: ...
 def axpy_(y: TensorImpl, x: TensorImpl, alpha: float = 1.0) -> None: ...
 def sgd_update_(w: TensorImpl, g: TensorImpl, velocity: Optional[TensorImpl], lr: float, momentum: float,
                 nesterov: bool, weight_decay: float = 0.0, grad_scale: float = 1.0, clip_value: float = 0.0) -> None: ...

@@ -7,12 +7,12 @@
 
 namespace ironnet {
 
-// An A that is never stored as a matrix: the GEMM asks it for blocks of rows as it packs them (a
-// convolution gathers its im2col rows straight from the input this way: implicit im2col, one copy).
-class ARowSource {
+// An operand that is never stored as a matrix: the GEMM asks it for blocks of rows as it packs them
+// (a convolution gathers its im2col rows straight from the input this way: implicit im2col).
+class RowSource {
  public:
-  virtual ~ARowSource() = default;
-  // Writes A(row0 + i, col0 + p) to out[i * out_row_stride + p] for i < rows, p < cols.
+  virtual ~RowSource() = default;
+  // Writes M(row0 + i, col0 + j) to out[i * out_row_stride + j] for i < rows, j < cols.
   virtual void copy_rows(int64_t row0, int64_t rows, int64_t col0, int64_t cols, float* out,
                          int64_t out_row_stride) const = 0;
 };
@@ -26,11 +26,15 @@ struct GemmArgs {
   int64_t m = 0, n = 0, k = 0;
   const float* a = nullptr;
   int64_t a_row_stride = 0, a_col_stride = 1;
-  // When set, A's rows a_source_row0 + i come from a_source instead (a and its strides are ignored).
-  const ARowSource* a_source = nullptr;
+  // When set, A(i, p) = a_source's (a_source_row0 + i, p) instead (a and its strides are ignored).
+  const RowSource* a_source = nullptr;
   int64_t a_source_row0 = 0;
   const float* b = nullptr;
   int64_t b_row_stride = 0, b_col_stride = 1;
+  // When set, B(p, j) = b_source's (b_source_row0 + p, b_source_col0 + j) instead (b and its strides are
+  // ignored). Not with a prepacked B.
+  const RowSource* b_source = nullptr;
+  int64_t b_source_row0 = 0, b_source_col0 = 0;
   float* c = nullptr;
   int64_t ldc = 0;
   float alpha = 1.0f, beta = 0.0f;

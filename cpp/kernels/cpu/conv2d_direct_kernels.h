@@ -1,5 +1,5 @@
-// Direct convolution kernels for a tiny receptive field (K = kh * kw * c_in of a few dozen at most,
-// like a first layer on grey or RGB images), included once per ISA (conv2d_direct_{portable,avx2,
+// Direct convolution kernels for a small receptive field (K = kh * kw * c_in up to 80, like a first
+// layer on grey or RGB images; conv2d.cpp has the measured rule), included once per ISA (conv2d_direct_{portable,avx2,
 // avx512}.cpp), each compiled with its own flags. A GEMM with such a short depth spends more on
 // packing and on loading and storing its C tiles than on multiply-adds; here nothing is packed per
 // pixel: the kernels read x in place through a table of tap offsets, vectorised over output channels.
@@ -9,7 +9,8 @@
 //                TB taps x CB channels of dkernel in registers while the pixels stream by.
 // Pixels whose field hangs over the padding are first gathered (zeros included) into a small buffer
 // and read through the identity offsets: the same kernels, no bounds checks inside them.
-// Everything here has internal linkage; the ISA file hands the functions out in a DirectConvTable.
+// Also here, for the same per-ISA build: the gather of receptive fields behind the GEMM path's implicit
+// im2col. Everything here has internal linkage; the ISA file hands the functions out in an IsaConvKernels.
 #pragma once
 #include <omp.h>
 
@@ -25,12 +26,12 @@
 namespace ironnet::cpu::conv2d_detail {
 namespace {
 
-// W: floats per native vector; P: pixels per forward tile; TB: taps per weight-gradient block.
-// P * NV + NV + 1 and TB * NV + NV + 1 vectors must fit the ISA's registers.
-template <int W, int P, int TB>
+// W: floats per native vector; NV: vectors per block of output channels; P: pixels per forward tile;
+// TB: taps per weight-gradient block. P * NV + NV + 1 and TB * NV + NV + 1 vectors must fit the ISA's
+// registers.
+template <int W, int NV, int P, int TB>
 struct DirectConv {
   typedef float Vec __attribute__((vector_size(W * sizeof(float))));
-  static constexpr int NV = 2;       // vectors per channel block
   static constexpr int CB = NV * W;  // output channels per block
 
   static Vec load(const float* p) {
@@ -76,7 +77,7 @@ struct DirectConv {
     const int64_t k = s.taps();
     auto gather = [&](int64_t ow0, int64_t ow1) {
       if (ow0 >= ow1) return;
-      for (int64_t ow = ow0; ow < ow1; ++ow) gather_field(s, x, n, oh, ow, patches + (ow - ow0) * k);
+      for (int64_t ow = ow0; ow < ow1; ++ow) gather_field_range(s, x, n, oh, ow, 0, k, patches + (ow - ow0) * k, &copy);
       segment(patches, k, gathered, ow0, ow1);
     };
     if (!row_inside(s, oh) || inside.lo >= inside.hi) {
@@ -159,7 +160,15 @@ struct DirectConv {
   // One pixel's dy over a channel block (cols of them), masked where the relu output was not positive.
   static void load_grad(const float* g, const float* y, int cols, Vec* out) {
     float gt[CB], yt[CB];
-    if (cols < CB) {  // a partial block: stage it through zero-padded copies
+    if (cols < CB && cols % W == 0) {  // whole vectors, then zeros
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        out[v] = v * W < cols ? load(g + v * W) : Vec{};
+        if (y && v * W < cols) out[v] = load(y + v * W) > Vec{} ? out[v] : Vec{};
+      }
+      return;
+    }
+    if (cols < CB) {  // a ragged block: stage it through zero-padded copies
       std::fill(gt, gt + CB, 0.0f);
       std::fill(yt, yt + CB, 0.0f);
       std::memcpy(gt, g, static_cast<size_t>(cols) * sizeof(float));
@@ -222,19 +231,22 @@ struct DirectConv {
                           float* dbias, int threads) {
     const int64_t k = s.taps(), co = s.c_out, blocks = (co + CB - 1) / CB;
     const int64_t taps_padded = (k + TB - 1) / TB * TB;  // extra taps read offset 0; their sums are dropped
-    const int64_t part = blocks * taps_padded * CB;
+    // Per-thread sums a cache line apart: they are updated after every row, and a line shared by two
+    // threads made two threads slower than one (measured 0.39 -> 0.49 ms, LeNet-like layer).
+    const int64_t part = padded_stride(blocks * taps_padded * CB, sizeof(float));
+    const int64_t bias_part = padded_stride(co, sizeof(double));
     const std::vector<int64_t> field = tap_offsets(s, false, taps_padded), gathered = tap_offsets(s, true, taps_padded);
     const InteriorColumns inside = interior_columns(s);
     const int64_t rows = s.n * s.ho, row_floats = s.wo * co;
     std::vector<float> partials(static_cast<size_t>(part * threads), 0.0f);
-    std::vector<double> bias_sums(dbias ? static_cast<size_t>(co * threads) : 0, 0.0);
+    std::vector<double> bias_sums(dbias ? static_cast<size_t>(bias_part * threads) : 0, 0.0);
 #pragma omp parallel num_threads(threads)
     {
       const int t = omp_get_thread_num(), nt = omp_get_num_threads();
       int64_t r0, r1;
       block_of(rows, t, nt, r0, r1);
       float* acc = partials.data() + t * part;
-      double* bsum = dbias ? bias_sums.data() + t * co : nullptr;
+      double* bsum = dbias ? bias_sums.data() + t * bias_part : nullptr;
       std::vector<float> patches(static_cast<size_t>(s.wo * k));
       for (int64_t r = r0; r < r1; ++r) {
         const float* g_row = dy + r * row_floats;
@@ -256,16 +268,46 @@ struct DirectConv {
     if (dbias)
       for (int64_t j = 0; j < co; ++j) {
         double sum = 0.0;
-        for (int t = 0; t < threads; ++t) sum += bias_sums[static_cast<size_t>(t * co + j)];
+        for (int t = 0; t < threads; ++t) sum += bias_sums[static_cast<size_t>(t * bias_part + j)];
         dbias[j] = static_cast<float>(sum);
       }
   }
 
-  static const DirectConvTable& table() {
-    static const DirectConvTable t{&forward, &weight_grad};
-    return t;
+  // ---- field gather (implicit im2col of the GEMM path) ----------------------------------------
+
+  // n floats; a loop in whole vectors (runs are usually C_in floats, a multiple of the width).
+  static void copy(float* dst, const float* src, int64_t n) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) store(dst + i, load(src + i));
+    for (; i < n; ++i) dst[i] = src[i];
   }
+
+  static void gather_fields(const Conv2dShape& s, const float* x, int64_t row0, int64_t rows, int64_t col0,
+                            int64_t cols, float* out, int64_t out_row_stride) {
+    constexpr int64_t kAhead = 8;  // pixels between a field's prefetch and its gather
+    Pixel p = pixel_at(s, row0), ahead = pixel_at(s, row0 + kAhead);
+    for (int64_t r = 0; r < rows; ++r, advance(s, p), advance(s, ahead)) {
+      if (row0 + r + kAhead < s.pixels()) prefetch_field(s, x, ahead);
+      gather_field_range(s, x, p.n, p.oh, p.ow, col0, cols, out + r * out_row_stride, &copy);
+    }
+  }
+
 };
+
+// The kernels of one ISA: Narrow (one vector per channel block, so more pixels or taps in registers)
+// where c_out fits one vector, since Wide would spend half its multiply-adds on padding channels.
+template <class Wide, class Narrow>
+const IsaConvKernels& isa_conv_kernels() {
+  static const IsaConvKernels t{
+      [](const Conv2dShape& s, const float* x, const float* kernel, const float* bias, bool relu, float* y,
+         int threads) { (s.c_out <= Narrow::CB ? Narrow::forward : Wide::forward)(s, x, kernel, bias, relu, y, threads); },
+      [](const Conv2dShape& s, const float* dy, const float* relu_y, const float* x, float* dkernel, float* dbias,
+         int threads) {
+        (s.c_out <= Narrow::CB ? Narrow::weight_grad : Wide::weight_grad)(s, dy, relu_y, x, dkernel, dbias, threads);
+      },
+      &Wide::gather_fields};
+  return t;
+}
 
 }  // namespace
 }  // namespace ironnet::cpu::conv2d_detail

@@ -4,12 +4,13 @@
 // (K = kh * kw * c_in) and its columns the output channels; the kernel (kh, kw, c_in, c_out) already
 // is the K x c_out matrix. M is cut into chunks, each thread running whole chunks with a
 // single-threaded GEMM, so copying and multiplying overlap across cores and chunks stay in cache.
-//   forward:  y[chunk]   = col[chunk] @ kernel (+ bias, relu while the chunk is hot), the rows of col
-//                          gathered from x by the GEMM as it packs A (implicit im2col: no col buffer)
+// The im2col rows are never stored: the GEMM gathers them from x as it packs its operand (implicit
+// im2col, FieldRows below), so each field is copied once, straight into the packed panels.
+//   forward:  y[chunk]   = col[chunk] @ kernel (+ bias, relu while the chunk is hot)
 //   backward: dkernel^T += dy[chunk]^T @ col[chunk]   (per-thread partial sums, reduced at the end)
-//             dcol       = dy[chunk] @ kernel^T, scattered back into dx (col2im)
 //             dbias     += column sums of dy[chunk]
-//             all three from one pass over the chunks, im2col into an L2-sized buffer once per chunk.
+//             dcol       = dy[chunk] @ kernel^T, scattered back into dx (col2im), in the same pass;
+//             only for strided convolutions: at stride 1 conv2d.cpp runs dx as a convolution of dy.
 #include <omp.h>
 
 #include <algorithm>
@@ -29,15 +30,17 @@ namespace {
 // each chunk's fields are gathered once per K block, and its rows of y stay in L2 across K blocks
 // and for the bias/relu pass. 336 is a multiple of every ISA's tile height (14, 6, 4).
 constexpr int64_t kForwardRows = 336;
-// Backward: an im2col chunk of ~256 KiB leaves room in a 1 MiB L2 for the GEMM's packed operands.
-// Rows are a multiple of 42 (AVX-512 tiles are 14 rows, AVX2 6) so few GEMM tiles run short.
-constexpr int64_t kChunkFloats = 64 * 1024;
+// Backward: output pixels per chunk, for ~512 KiB of chunk buffers: the relu-masked dy (rows x c_out)
+// and, when dx goes through col2im, the chunk's dcol (rows x K). Rows are a multiple of 42 (AVX-512
+// tiles are 14 rows, AVX2 6): few tiles of the dcol GEMM run short.
+constexpr int64_t kChunkFloats = 128 * 1024;
 constexpr int64_t kRowQuantum = 42;
 // Fewer pixels per thread than this and the threads share each chunk's GEMM instead.
 constexpr int64_t kMinRowsPerThread = 2 * kRowQuantum;
 
-int64_t backward_rows(const Conv2dShape& s) {
-  const int64_t rows = std::max<int64_t>(kRowQuantum, kChunkFloats / std::max<int64_t>(s.taps(), s.c_out));
+int64_t backward_rows(const Conv2dShape& s, bool with_dcol) {
+  const int64_t widest = std::max<int64_t>(s.c_out, with_dcol ? s.taps() : 1);
+  const int64_t rows = std::max<int64_t>(kRowQuantum, kChunkFloats / widest);
   return rows / kRowQuantum * kRowQuantum;
 }
 
@@ -47,15 +50,6 @@ bool x_is_im2col(const Conv2dShape& s) {
   const Conv2dGeometry& g = s.g;
   return s.kh == 1 && s.kw == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_bottom == 0 &&
          g.pad_left == 0 && g.pad_right == 0;
-}
-
-// Rows [m0, m0 + rows) of the im2col matrix: a view of x, or copied into col.
-const float* im2col(const Conv2dShape& s, const float* x, int64_t m0, int64_t rows, float* col) {
-  if (x_is_im2col(s)) return x + m0 * s.c_in;
-  const int64_t k = s.taps();
-  Pixel p = pixel_at(s, m0);
-  for (int64_t r = 0; r < rows; ++r, advance(s, p)) gather_field(s, x, p.n, p.oh, p.ow, col + r * k);
-  return col;
 }
 
 int64_t round16(int64_t floats) { return (floats + 15) / 16 * 16; }  // whole cache lines per buffer
@@ -75,21 +69,20 @@ void bias_relu_rows(int64_t rows, int64_t cols, const float* bias, bool relu, fl
   }
 }
 
-// The im2col matrix as the GEMM's A, gathered from x as the GEMM packs it (implicit im2col): its rows
-// go straight into the packed panels, with no im2col buffer written and read back in between.
-class FieldRows final : public ARowSource {
+// The im2col matrix as a GEMM operand, gathered from x as the GEMM packs it (implicit im2col): its
+// rows go straight into the packed panels, with no im2col buffer written and read back in between.
+class FieldRows final : public RowSource {
  public:
-  FieldRows(const Conv2dShape& s, const float* x) : s_(s), x_(x) {}
+  FieldRows(const Conv2dShape& s, const float* x) : s_(s), x_(x), gather_(active_conv_kernels().gather_fields) {}
   void copy_rows(int64_t row0, int64_t rows, int64_t col0, int64_t cols, float* out,
                  int64_t out_row_stride) const override {
-    Pixel p = pixel_at(s_, row0);
-    for (int64_t r = 0; r < rows; ++r, advance(s_, p))
-      gather_field_range(s_, x_, p.n, p.oh, p.ow, col0, cols, out + r * out_row_stride);
+    gather_(s_, x_, row0, rows, col0, cols, out, out_row_stride);
   }
 
  private:
   const Conv2dShape& s_;
   const float* x_;
+  decltype(IsaConvKernels::gather_fields) gather_;
 };
 
 // Output pixels [m0, m1), chunk by chunk (so each chunk's rows of y stay in cache across the GEMM's
@@ -142,7 +135,7 @@ namespace {
 
 // What one worker accumulates and where it keeps its chunk buffers.
 struct BackwardScratch {
-  float* col;     // chunk rows x K: im2col rows, then the chunk's dcol
+  float* dcol;    // chunk rows x K, for col2im (null when dx is not wanted or x is the im2col matrix)
   float* dy;      // chunk rows x c_out: dy masked by the relu
   float* dkernel; // c_out x K partial sum of dkernel^T (null when dkernel is not wanted)
   double* dbias;  // c_out partial sum (null when dbias is not wanted)
@@ -160,7 +153,8 @@ void column_sums_add(int64_t rows, int64_t cols, const float* g, double* acc) {
 void backward_pixels(const Conv2dShape& s, const float* dy, const float* relu_y, const float* x,
                      const PackedB* kernel_t, float* dx, const BackwardScratch& w, int64_t m0, int64_t m1,
                      int gemm_threads) {
-  const int64_t step = backward_rows(s), k = s.taps(), co = s.c_out;
+  const FieldRows fields(s, x);
+  const int64_t step = backward_rows(s, w.dcol != nullptr), k = s.taps(), co = s.c_out;
   for (int64_t c0 = m0; c0 < m1; c0 += step) {
     const int64_t rows = std::min(step, m1 - c0);
     const float* g = dy + c0 * co;
@@ -176,8 +170,8 @@ void backward_pixels(const Conv2dShape& s, const float* dy, const float* relu_y,
     if (w.dbias) column_sums_add(rows, co, g, w.dbias);
     if (w.dkernel) {
       // dkernel^T (c_out x K) += g^T (c_out x rows) @ col (rows x K). Transposed so that the large
-      // operand, col, is the GEMM's B, packed from its rows in order; the transposed operand the GEMM
-      // packs element by element is the small one, g (c_out columns instead of K).
+      // operand, col, is the GEMM's B, gathered from x row by row as it is packed (implicit im2col);
+      // the transposed operand the GEMM packs element by element is the small one, g.
       GemmArgs args;
       args.m = co;
       args.n = k;
@@ -185,8 +179,13 @@ void backward_pixels(const Conv2dShape& s, const float* dy, const float* relu_y,
       args.a = g;
       args.a_row_stride = 1;
       args.a_col_stride = co;
-      args.b = im2col(s, x, c0, rows, w.col);
-      args.b_row_stride = k;
+      if (x_is_im2col(s)) {
+        args.b = x + c0 * s.c_in;
+        args.b_row_stride = k;
+      } else {
+        args.b_source = &fields;
+        args.b_source_row0 = c0;
+      }
       args.c = w.dkernel;
       args.ldc = k;
       args.beta = 1.0f;
@@ -200,12 +199,12 @@ void backward_pixels(const Conv2dShape& s, const float* dy, const float* relu_y,
       args.k = co;
       args.a = g;
       args.a_row_stride = co;
-      args.c = direct ? dx + c0 * s.c_in : w.col;
+      args.c = direct ? dx + c0 * s.c_in : w.dcol;
       args.ldc = k;
       gemm(args, *kernel_t, gemm_threads);
       if (!direct) {
         Pixel p = pixel_at(s, c0);
-        for (int64_t r = 0; r < rows; ++r, advance(s, p)) scatter_field_add(s, w.col + r * k, p.n, p.oh, p.ow, dx);
+        for (int64_t r = 0; r < rows; ++r, advance(s, p)) scatter_field_add(s, w.dcol + r * k, p.n, p.oh, p.ow, dx);
       }
     }
   }
@@ -225,17 +224,18 @@ void gemm_backward(const Conv2dShape& s, const float* dy, const float* relu_y, c
   // pixels otherwise; with too little to split, the threads share each chunk's GEMM instead.
   const bool split = threads > 1 && (dx ? s.n >= threads : m >= threads * kMinRowsPerThread);
   const int workers = split ? threads : 1;
-  const int64_t rows = backward_rows(s);
-  const int64_t col_floats = round16(rows * k), dy_floats = relu_y ? round16(rows * co) : 0;
+  const int64_t rows = backward_rows(s, zero_dx);
+  const int64_t col_floats = zero_dx ? round16(rows * k) : 0, dy_floats = relu_y ? round16(rows * co) : 0;
   const int64_t dk_floats = dkernel ? round16(k * co) : 0;
   const int64_t per_worker = col_floats + dy_floats + dk_floats;
   thread_local Workspace workspace;
   float* space = workspace.reserve(static_cast<size_t>(per_worker * workers));
-  std::vector<double> dbias_sums(dbias ? static_cast<size_t>(co * workers) : 0, 0.0);
+  const int64_t dbias_stride = padded_stride(co, sizeof(double));  // no cache line shared by two workers
+  std::vector<double> dbias_sums(dbias ? static_cast<size_t>(dbias_stride * workers) : 0, 0.0);
   auto scratch = [&](int t) {
     float* base = space + t * per_worker;
-    return BackwardScratch{base, base + col_floats, dkernel ? base + col_floats + dy_floats : nullptr,
-                           dbias ? dbias_sums.data() + t * co : nullptr};
+    return BackwardScratch{zero_dx ? base : nullptr, base + col_floats, dkernel ? base + col_floats + dy_floats : nullptr,
+                           dbias ? dbias_sums.data() + t * dbias_stride : nullptr};
   };
 
   // Every partial starts at zero, also a worker's that the OpenMP runtime might not start.
@@ -276,7 +276,7 @@ void gemm_backward(const Conv2dShape& s, const float* dy, const float* relu_y, c
   if (dbias) {
     for (int64_t j = 0; j < co; ++j) {
       double sum = 0.0;
-      for (int t = 0; t < workers; ++t) sum += dbias_sums[static_cast<size_t>(t * co + j)];
+      for (int t = 0; t < workers; ++t) sum += dbias_sums[static_cast<size_t>(t * dbias_stride + j)];
       dbias[j] = static_cast<float>(sum);
     }
   }

@@ -1,7 +1,7 @@
 // The two ways ironnet runs a convolution on the CPU, behind ironnet/conv2d.h's entry points
-// (conv2d.cpp picks one): the GEMM path (chunked im2col around the packed GEMM, conv2d_gemm.cpp) for
-// any shape, and direct kernels for a tiny receptive field (C_in * kh * kw small, e.g. a first layer
-// on grey images), built once per ISA (conv2d_direct_kernels.h).
+// (conv2d.cpp picks one): the GEMM path (implicit im2col around the packed GEMM, conv2d_gemm.cpp) for
+// any shape, and direct kernels for a small receptive field (C_in * kh * kw up to 80, e.g. a first
+// layer on grey or RGB images), built once per ISA (conv2d_direct_kernels.h).
 #pragma once
 #include <cstdint>
 
@@ -15,18 +15,27 @@ void gemm_forward(const Conv2dShape& s, const float* x, const float* kernel, con
 void gemm_backward(const Conv2dShape& s, const float* dy, const float* relu_y, const float* x, const float* kernel,
                    float* dx, float* dkernel, float* dbias, int threads);
 
-// The direct kernels of one ISA. weight_grad writes dkernel and (when non-null) dbias; it never computes dx.
-struct DirectConvTable {
+// The kernels built once per ISA (conv2d_direct_kernels.h): the direct kernels, and the gather of
+// receptive fields that feeds the GEMM path's implicit im2col (a copy loop in the ISA's widest vectors:
+// glibc's memcpy is several times slower on runs of a few hundred bytes).
+struct IsaConvKernels {
   void (*forward)(const Conv2dShape& s, const float* x, const float* kernel, const float* bias, bool relu, float* y,
                   int threads);
+  // Writes dkernel and (when non-null) dbias; never dx.
   void (*weight_grad)(const Conv2dShape& s, const float* dy, const float* relu_y, const float* x, float* dkernel,
                       float* dbias, int threads);
+  // Entries [col0, col0 + cols) of the receptive fields of output pixels [row0, row0 + rows) into
+  // out (row r at out + r * out_row_stride): rows of the im2col matrix.
+  void (*gather_fields)(const Conv2dShape& s, const float* x, int64_t row0, int64_t rows, int64_t col0, int64_t cols,
+                        float* out, int64_t out_row_stride);
 };
 
-const DirectConvTable& portable_direct();
+const IsaConvKernels& portable_conv_kernels();
 #if defined(IRONNET_HAVE_X86_KERNELS)
-const DirectConvTable& avx2_direct();    // conv2d_direct_avx2.cpp: -mavx2 -mfma
-const DirectConvTable& avx512_direct();  // conv2d_direct_avx512.cpp: -mavx512f ...
+const IsaConvKernels& avx2_conv_kernels();    // conv2d_direct_avx2.cpp: -mavx2 -mfma
+const IsaConvKernels& avx512_conv_kernels();  // conv2d_direct_avx512.cpp: -mavx512f ...
 #endif
+// Those of the active ISA (conv2d.cpp).
+const IsaConvKernels& active_conv_kernels();
 
 }  // namespace ironnet::cpu::conv2d_detail

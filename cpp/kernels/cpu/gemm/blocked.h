@@ -74,17 +74,18 @@ void zero_rows_past(int64_t mc, int64_t kc, float* out) {
 // MR rows do not all fall into the same few L1 sets.
 template <class Micro>
 void pack_a(const float* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, float* out) {
-  constexpr int MR = Micro::MR;
+  // Panel i / MR starts at (i / MR) * MR * AS and its row i % MR sits (i % MR) * AS further: row i
+  // of the packed A is simply at i * AS (no division per element).
   constexpr int64_t AS = Micro::AS;
   if (cs != 1 && rs == 1) {
     // Transposed A: walk its memory rows (fixed p) in order so reads stay sequential.
     for (int64_t p = 0; p < kc; ++p) {
       const float* src = a + p * cs;
-      for (int64_t i = 0; i < mc; ++i) out[(i / MR) * MR * AS + (i % MR) * AS + p] = src[i];
+      for (int64_t i = 0; i < mc; ++i) out[i * AS + p] = src[i];
     }
   } else {
     for (int64_t i = 0; i < mc; ++i) {
-      float* dst = out + (i / MR) * MR * AS + (i % MR) * AS;
+      float* dst = out + i * AS;
       const float* src = a + i * rs;
       for (int64_t p = 0; p < kc; ++p) dst[p] = src[p * cs];
     }
@@ -98,6 +99,20 @@ void pack_a(const float* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, floa
 // sequential reads let the hardware prefetcher stream B from DRAM.
 constexpr int64_t kPrefetchRows = 4;
 
+// One contiguous row of B (nc floats at src) into its place in every panel (dst: row p of panel 0);
+// `ahead` is prefetched alongside.
+template <class Micro>
+void pack_b_row(const float* src, const float* ahead, int64_t nc, int64_t panel, float* dst) {
+  constexpr int NR = Micro::NR;
+  int64_t j = 0;
+  for (; j + NR <= nc; j += NR, dst += panel) {
+    for (int x = 0; x < NR; x += 16) __builtin_prefetch(ahead + j + x);
+    for (int x = 0; x < NR; ++x) dst[x] = src[j + x];
+  }
+  if (j < nc)
+    for (int x = 0; x < NR; ++x) dst[x] = j + x < nc ? src[j + x] : 0.0f;
+}
+
 template <class Micro>
 void pack_b(const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, float* out) {
   constexpr int NR = Micro::NR;
@@ -107,14 +122,7 @@ void pack_b(const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, floa
       const float* src = b + p * rs;
       // Rows far apart start on pages the hardware prefetcher has not reached: fetch a few rows ahead.
       const float* ahead = src + (p + kPrefetchRows < kc ? kPrefetchRows * rs : 0);
-      float* dst = out + p * NR;
-      int64_t j = 0;
-      for (; j + NR <= nc; j += NR, dst += panel) {
-        for (int x = 0; x < NR; x += 16) __builtin_prefetch(ahead + j + x);
-        for (int x = 0; x < NR; ++x) dst[x] = src[j + x];
-      }
-      if (j < nc)
-        for (int x = 0; x < NR; ++x) dst[x] = j + x < nc ? src[j + x] : 0.0f;
+      pack_b_row<Micro>(src, ahead, nc, panel, out + p * NR);
     }
   } else {
     for (int64_t j = 0; j < round_up(nc, NR); ++j) {
@@ -122,6 +130,22 @@ void pack_b(const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, floa
       const float* src = b + j * cs;
       for (int64_t p = 0; p < kc; ++p) dst[p * NR] = j < nc ? src[p * rs] : 0.0f;
     }
+  }
+}
+
+// Packs rows [row0, row0 + kc) x columns [col0, col0 + nc) of a B that comes from a RowSource: a few
+// rows at a time into a small row-major staging buffer that stays in L1, then into the panels.
+template <class Micro>
+void pack_b_from_source(const RowSource& source, int64_t row0, int64_t col0, int64_t kc, int64_t nc, float* out) {
+  constexpr int64_t kStageFloats = 4096;  // 16 KiB, at least one row: nc <= NC <= 4096
+  static_assert(Micro::NC <= kStageFloats, "a staged row must fit");
+  float stage[kStageFloats];
+  const int64_t panel = b_panel_stride(Micro::NR, kc), rows = kStageFloats / nc;
+  for (int64_t p0 = 0; p0 < kc; p0 += rows) {
+    const int64_t count = std::min(rows, kc - p0);
+    source.copy_rows(row0 + p0, count, col0, nc, stage, nc);
+    for (int64_t p = 0; p < count; ++p)
+      pack_b_row<Micro>(stage + p * nc, stage + p * nc, nc, panel, out + (p0 + p) * Micro::NR);
   }
 }
 
@@ -150,6 +174,8 @@ void gemm_blocked(const GemmArgs& g, float* a_pack, float* b_pack, const Prepack
       if (prepacked.data)
         b_block = prepacked.data + (pc / k_step) * prepacked.block_stride +
                   (prepacked.first_panel + jc / NR) * b_panel_stride(NR, kc);
+      else if (g.b_source)
+        pack_b_from_source<Micro>(*g.b_source, g.b_source_row0 + pc, g.b_source_col0 + jc, kc, nc, b_pack);
       else
         pack_b<Micro>(g.b + pc * g.b_row_stride + jc * g.b_col_stride, g.b_row_stride, g.b_col_stride, kc, nc,
                       b_pack);

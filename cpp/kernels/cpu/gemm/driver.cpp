@@ -116,6 +116,7 @@ void run_gemm(const GemmArgs& g, const GemmKernel& kern, int num_threads, const 
     sub.a = g.a + r0 * g.a_row_stride;
     sub.a_source_row0 = g.a_source_row0 + r0;
     sub.b = g.b + c0 * g.b_col_stride;
+    sub.b_source_col0 = g.b_source_col0 + c0;
     sub.c = g.c + r0 * g.ldc + c0;
     gemm_detail::PrepackedB pre;
     if (prepacked) {
