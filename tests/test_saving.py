@@ -48,7 +48,10 @@ def test_layer_config_round_trips(layer):
 
 
 def test_deserialize_rejects_unknown_classes():
-    with pytest.raises(ValueError, match="unknown layer class 'Conv2D'"):
+    with pytest.raises(ValueError, match="unknown layer class 'NoSuchLayer'"):
+        layers.deserialize({"class_name": "NoSuchLayer", "config": {}})
+    with pytest.raises(ValueError, match=r"layers.deserialize: the config of Conv2D does not fit its constructor.*"
+                                         r"missing 2 required positional arguments: 'filters' and 'kernel_size'"):
         layers.deserialize({"class_name": "Conv2D", "config": {}})
     with pytest.raises(ValueError, match="class_name"):
         layers.deserialize({"config": {}})

@@ -44,4 +44,8 @@ def deserialize(spec: dict) -> Layer:
     config = spec.get("config", {})
     if not isinstance(config, dict):
         raise ValueError(f"layers.deserialize: the config of {spec['class_name']} must be a dict, got {config!r}")
-    return cls.from_config(config)
+    try:
+        return cls.from_config(config)
+    except TypeError as err:  # a missing or unknown argument: the file, not the caller, is at fault
+        raise ValueError(f"layers.deserialize: the config of {spec['class_name']} does not fit its constructor "
+                         f"({err})") from None
