@@ -33,27 +33,31 @@ def test_small_cnn_reaches_91_percent():
     assert accuracy >= 0.91, accuracy
 
 
+def conv_bn_relu(filters):
+    """Conv (no bias: the batch norm's beta replaces it) -> BatchNormalization -> relu."""
+    return [layers.Conv2D(filters, 3, padding="same", use_bias=False), layers.BatchNormalization(),
+            layers.Activation("relu")]
+
+
 def test_deeper_cnn_with_batch_norm_dropout_and_augmentation_reaches_93_percent():
+    # Dropout only after the last batch norm: dropout ahead of a batch norm shifts the variance it sees
+    # between training and inference, which cost about 0.5% accuracy here.
     ironnet.set_random_seed(0)
     (x_tr, y_tr), (x_te, y_te) = fashion()
     model = models.Sequential([
         layers.Input((28, 28, 1)),
         layers.RandomFlip("horizontal", seed=1),
-        layers.Conv2D(32, 3, padding="same", use_bias=False),
-        layers.BatchNormalization(),
-        layers.Activation("relu"),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, padding="same", use_bias=False),
-        layers.BatchNormalization(),
-        layers.Activation("relu"),
-        layers.MaxPooling2D(2),
-        layers.Dropout(0.25, seed=2),
+        *conv_bn_relu(32), *conv_bn_relu(32), layers.MaxPooling2D(2),
+        *conv_bn_relu(64), *conv_bn_relu(64), layers.MaxPooling2D(2),
         layers.Flatten(),
+        layers.Dropout(0.3, seed=2),
         layers.Dense(256, activation="relu"),
-        layers.Dropout(0.4, seed=3),
+        layers.Dropout(0.5, seed=3),
         layers.Dense(10, activation="softmax"),
     ])
-    model.compile(optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x_tr, y_tr, epochs=12, batch_size=128, verbose=0)
+    steps_per_epoch = -(-len(x_tr) // 64)
+    schedule = optimizers.schedules.ExponentialDecay(1e-3, decay_steps=steps_per_epoch, decay_rate=0.8)
+    model.compile(optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_tr, y_tr, epochs=13, batch_size=64, verbose=0)
     _, accuracy = model.evaluate(x_te, y_te, batch_size=1000, verbose=0)
     assert accuracy >= 0.93, accuracy
