@@ -16,7 +16,14 @@ def fashion():
     return (x_tr.reshape(-1, 28, 28, 1) * scale, y_tr), (x_te.reshape(-1, 28, 28, 1) * scale, y_te)
 
 
+def decaying_adam(batch_size, rate):
+    """Adam from 1e-3, the learning rate multiplied by `rate` each epoch of 60,000 samples."""
+    steps_per_epoch = -(-60_000 // batch_size)
+    return optimizers.Adam(optimizers.schedules.ExponentialDecay(1e-3, decay_steps=steps_per_epoch, decay_rate=rate))
+
+
 def test_small_cnn_reaches_91_percent():
+    # Measured with this seed: 91.8% after 15 epochs (91.5-91.8% from epoch 11 on).
     ironnet.set_random_seed(0)
     (x_tr, y_tr), (x_te, y_te) = fashion()
     model = models.Sequential([
@@ -27,8 +34,8 @@ def test_small_cnn_reaches_91_percent():
         layers.Dense(64, activation="relu"),
         layers.Dense(10, activation="softmax"),
     ])
-    model.compile(optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x_tr, y_tr, epochs=8, batch_size=128, verbose=0)
+    model.compile(decaying_adam(64, 0.9), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_tr, y_tr, epochs=15, batch_size=64, verbose=0)
     _, accuracy = model.evaluate(x_te, y_te, batch_size=1000, verbose=0)
     assert accuracy >= 0.91, accuracy
 
@@ -40,6 +47,7 @@ def conv_bn_relu(filters):
 
 
 def test_deeper_cnn_with_batch_norm_dropout_and_augmentation_reaches_93_percent():
+    # Measured with this seed: 93.1-93.2% from epoch 10 to 12.
     # Dropout only after the last batch norm: dropout ahead of a batch norm shifts the variance it sees
     # between training and inference, which cost about 0.5% accuracy here.
     ironnet.set_random_seed(0)
@@ -55,9 +63,7 @@ def test_deeper_cnn_with_batch_norm_dropout_and_augmentation_reaches_93_percent(
         layers.Dropout(0.5, seed=3),
         layers.Dense(10, activation="softmax"),
     ])
-    steps_per_epoch = -(-len(x_tr) // 64)
-    schedule = optimizers.schedules.ExponentialDecay(1e-3, decay_steps=steps_per_epoch, decay_rate=0.8)
-    model.compile(optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(decaying_adam(64, 0.8), "sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_tr, y_tr, epochs=13, batch_size=64, verbose=0)
     _, accuracy = model.evaluate(x_te, y_te, batch_size=1000, verbose=0)
     assert accuracy >= 0.93, accuracy
