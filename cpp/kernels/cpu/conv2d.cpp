@@ -3,6 +3,7 @@
 #include "ironnet/conv2d.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -21,6 +22,15 @@ namespace {
 constexpr int64_t kDirectMaxTaps = 80;
 
 bool use_direct(const Conv2dShape& s) { return s.taps() <= kDirectMaxTaps; }
+
+// Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with enough channels on both sides that its
+// 16 GEMMs per chunk are deep and wide enough. MEASURED: TODO
+constexpr int64_t kWinogradMinChannels = 16;
+
+bool use_winograd(const Conv2dShape& s) {
+  static const bool off = std::getenv("IRONNET_NO_WINOGRAD") != nullptr;  // TEMP: before/after bench
+  return !off && conv2d_detail::winograd_applies(s) && s.c_in >= kWinogradMinChannels && s.c_out >= kWinogradMinChannels;
+}
 
 // A second thread pays for itself from about a 64^3 GEMM's worth of multiply-adds (as in the GEMM).
 int threads_for_conv(const Conv2dShape& s, int requested) {
@@ -78,6 +88,8 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* kernel, c
   const int threads = threads_for_conv(s, num_threads);
   if (use_direct(s))
     conv2d_detail::active_conv_kernels().forward(s, x, kernel, bias, relu, y, threads);
+  else if (use_winograd(s))
+    conv2d_detail::winograd_forward(s, x, kernel, bias, relu, y, threads);
   else
     conv2d_detail::gemm_forward(s, x, kernel, bias, relu, y, threads);
 }
