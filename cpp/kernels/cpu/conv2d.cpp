@@ -26,10 +26,12 @@ bool use_direct(const Conv2dShape& s) { return s.taps() <= kDirectMaxTaps; }
 // Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with enough channels on both sides that its
 // 16 GEMMs per chunk are deep and wide enough. MEASURED: TODO
 constexpr int64_t kWinogradMinChannels = 16;
+constexpr int64_t kWinogradMinTiles = 160;
 
 bool use_winograd(const Conv2dShape& s) {
-  static const bool off = std::getenv("IRONNET_NO_WINOGRAD") != nullptr;  // TEMP: before/after bench
-  return !off && conv2d_detail::winograd_applies(s) && s.c_in >= kWinogradMinChannels && s.c_out >= kWinogradMinChannels;
+  const bool off = std::getenv("IRONNET_NO_WINOGRAD") != nullptr;  // TEMP: before/after bench
+  return !off && conv2d_detail::winograd_applies(s) && s.c_in >= kWinogradMinChannels &&
+         s.c_out >= kWinogradMinChannels && conv2d_detail::winograd_tiles(s) >= kWinogradMinTiles;
 }
 
 // A second thread pays for itself from about a 64^3 GEMM's worth of multiply-adds (as in the GEMM).

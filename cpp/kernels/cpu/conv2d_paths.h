@@ -18,6 +18,8 @@ void gemm_backward(const Conv2dShape& s, const float* dy, const float* relu_y, c
 // Whether the Winograd path can run s at all (3x3, stride 1, dilation 1; any padding); conv2d.cpp
 // decides whether it should.
 bool winograd_applies(const Conv2dShape& s);
+// 2x2 output tiles of s: the rows of the Winograd path's GEMMs.
+int64_t winograd_tiles(const Conv2dShape& s);
 void winograd_forward(const Conv2dShape& s, const float* x, const float* kernel, const float* bias, bool relu,
                       float* y, int threads);
 

@@ -58,9 +58,41 @@ void winograd_input(const Conv2dShape& s, const float* x, int64_t tile0, int64_t
   }
 }
 
-// y = A^T M A (+ bias, relu) for each of `tiles` tiles from tile0: M's 16 products are
-// m[xi * m_stride + t * c_out + o]. Outputs of an edge tile past the image go to `discard` (c_out
-// floats of scratch), so every tile runs the same loop.
+// A^T M A (+ bias, relu) of one tile, vectorised over output channels: in[xi * m_stride + o] are its
+// 16 products, out[2 * row + column] its four outputs. Relu is a template argument so the loop has
+// no branch (and stays vectorisable).
+template <bool Relu>
+void winograd_output_tile(int64_t co, const float* in, int64_t m_stride, const float* bias, float* const* out) {
+  float* out0 = out[0];
+  float* out1 = out[1];
+  float* out2 = out[2];
+  float* out3 = out[3];
+#pragma omp simd
+  for (int64_t o = 0; o < co; ++o) {
+    float r[2][4];  // A^T M: combinations of the rows of M
+    for (int j = 0; j < 4; ++j) {
+      const float m0 = in[j * m_stride + o], m1 = in[(4 + j) * m_stride + o];
+      const float m2 = in[(8 + j) * m_stride + o], m3 = in[(12 + j) * m_stride + o];
+      r[0][j] = m0 + m1 + m2;
+      r[1][j] = m1 - m2 - m3;
+    }
+    float y[4];  // (A^T M) A: the same combinations of its columns
+    for (int i = 0; i < 2; ++i) {
+      y[2 * i] = r[i][0] + r[i][1] + r[i][2] + bias[o];
+      y[2 * i + 1] = r[i][1] - r[i][2] - r[i][3] + bias[o];
+    }
+    if (Relu)
+      for (float& v : y) v = v > 0.0f ? v : 0.0f;
+    out0[o] = y[0];
+    out1[o] = y[1];
+    out2[o] = y[2];
+    out3[o] = y[3];
+  }
+}
+
+// y = A^T M A + bias (relu'd when `relu`) for each of `tiles` tiles from tile0: M's 16 products are
+// m[xi * m_stride + t * c_out + o]; bias has c_out floats (zeros for none). Outputs of an edge tile
+// past the image go to `discard` (c_out floats of scratch), so every tile runs the same loop.
 //   A^T = [1 1 1 0; 0 1 -1 -1]
 void winograd_output(const Conv2dShape& s, const float* m, int64_t m_stride, int64_t tile0, int64_t tiles,
                      const float* bias, bool relu, float* discard, float* y) {
@@ -73,27 +105,7 @@ void winograd_output(const Conv2dShape& s, const float* m, int64_t m_stride, int
         const int64_t oh = 2 * tile.ty + i, ow = 2 * tile.tx + j;
         out[2 * i + j] = oh < s.ho && ow < s.wo ? y + ((tile.n * s.ho + oh) * s.wo + ow) * co : discard;
       }
-    const float* in = m + t * co;
-#pragma omp simd
-    for (int64_t o = 0; o < co; ++o) {
-      float r[2][4];  // A^T M: combinations of the rows of M
-      for (int j = 0; j < 4; ++j) {
-        const float m0 = in[j * m_stride + o], m1 = in[(4 + j) * m_stride + o];
-        const float m2 = in[(8 + j) * m_stride + o], m3 = in[(12 + j) * m_stride + o];
-        r[0][j] = m0 + m1 + m2;
-        r[1][j] = m1 - m2 - m3;
-      }
-      const float b = bias ? bias[o] : 0.0f;
-      for (int i = 0; i < 2; ++i) {
-        float y0 = r[i][0] + r[i][1] + r[i][2] + b, y1 = r[i][1] - r[i][2] - r[i][3] + b;
-        if (relu) {
-          y0 = y0 > 0.0f ? y0 : 0.0f;
-          y1 = y1 > 0.0f ? y1 : 0.0f;
-        }
-        out[2 * i][o] = y0;
-        out[2 * i + 1][o] = y1;
-      }
-    }
+    (relu ? winograd_output_tile<true> : winograd_output_tile<false>)(co, m + t * co, m_stride, bias, out);
   }
 }
 
