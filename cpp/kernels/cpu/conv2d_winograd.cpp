@@ -116,7 +116,7 @@ void winograd_forward(const Conv2dShape& s, const float* x, const float* kernel,
   for (int xi = 0; xi < kPositions; ++xi)
     u[xi] = std::make_unique<PackedB>(transformed.data() + xi * s.c_in * s.c_out, s.c_out, 1, s.c_in, s.c_out, isa);
   const int64_t tiles = winograd_tiles(s);
-  // Each worker needs at least a chunk's worth of quantum: fewer tiles and the others would idle.
+  // Every worker gets at least a quantum of tiles (one short chunk); with fewer, the others would idle.
   const int workers = static_cast<int>(std::clamp<int64_t>(tiles / kTileQuantum, 1, threads));
   if (workers == 1) {
     forward_tiles(s, x, u, bias, relu, y, 0, tiles);
