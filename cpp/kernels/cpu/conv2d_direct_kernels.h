@@ -10,7 +10,8 @@
 // Pixels whose field hangs over the padding are first gathered (zeros included) into a small buffer
 // and read through the identity offsets: the same kernels, no bounds checks inside them.
 // Also here, for the same per-ISA build: the gather of receptive fields behind the GEMM path's implicit
-// im2col. Everything here has internal linkage; the ISA file hands the functions out in an IsaConvKernels.
+// im2col, and (conv2d_winograd_transforms.h) the Winograd path's transforms. Everything here has
+// internal linkage; the ISA file hands the functions out in an IsaConvKernels.
 #pragma once
 #include <omp.h>
 
@@ -21,6 +22,7 @@
 
 #include "kernels/cpu/conv2d_patch.h"
 #include "kernels/cpu/conv2d_paths.h"
+#include "kernels/cpu/conv2d_winograd_transforms.h"
 #include "kernels/cpu/threads.h"
 
 namespace ironnet::cpu::conv2d_detail {
@@ -305,7 +307,7 @@ const IsaConvKernels& isa_conv_kernels() {
          int threads) {
         (s.c_out <= Narrow::CB ? Narrow::weight_grad : Wide::weight_grad)(s, dy, relu_y, x, dkernel, dbias, threads);
       },
-      &Wide::gather_fields};
+      &Wide::gather_fields, &winograd_input, &winograd_output};
   return t;
 }
 

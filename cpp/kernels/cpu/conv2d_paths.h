@@ -1,7 +1,8 @@
-// The two ways ironnet runs a convolution on the CPU, behind ironnet/conv2d.h's entry points
+// The three ways ironnet runs a convolution on the CPU, behind ironnet/conv2d.h's entry points
 // (conv2d.cpp picks one): the GEMM path (implicit im2col around the packed GEMM, conv2d_gemm.cpp) for
-// any shape, and direct kernels for a small receptive field (C_in * kh * kw up to 80, e.g. a first
-// layer on grey or RGB images), built once per ISA (conv2d_direct_kernels.h).
+// any shape, direct kernels for a small receptive field (C_in * kh * kw up to 80, e.g. a first
+// layer on grey or RGB images), built once per ISA (conv2d_direct_kernels.h), and Winograd F(2x2, 3x3)
+// for 3x3 stride-1 undilated forwards (conv2d_winograd.cpp).
 #pragma once
 #include <cstdint>
 
@@ -14,6 +15,13 @@ void gemm_forward(const Conv2dShape& s, const float* x, const float* kernel, con
                   int threads);
 void gemm_backward(const Conv2dShape& s, const float* dy, const float* relu_y, const float* x, const float* kernel,
                    float* dx, float* dkernel, float* dbias, int threads);
+// Whether the Winograd path can run s at all (3x3, stride 1, dilation 1; any padding); conv2d.cpp
+// decides whether it should.
+bool winograd_applies(const Conv2dShape& s);
+// 2x2 output tiles of s: the rows of the Winograd path's GEMMs.
+int64_t winograd_tiles(const Conv2dShape& s);
+void winograd_forward(const Conv2dShape& s, const float* x, const float* kernel, const float* bias, bool relu,
+                      float* y, int threads);
 
 // The kernels built once per ISA (conv2d_direct_kernels.h): the direct kernels, and the gather of
 // receptive fields that feeds the GEMM path's implicit im2col (a copy loop in the ISA's widest vectors:
@@ -28,6 +36,11 @@ struct IsaConvKernels {
   // out (row r at out + r * out_row_stride): rows of the im2col matrix.
   void (*gather_fields)(const Conv2dShape& s, const float* x, int64_t row0, int64_t rows, int64_t col0, int64_t cols,
                         float* out, int64_t out_row_stride);
+  // The Winograd path's input and output transforms (conv2d_winograd_transforms.h has the contracts).
+  void (*winograd_input)(const Conv2dShape& s, const float* x, int64_t tile0, int64_t tiles, const float* zeros,
+                         float* v, int64_t v_stride);
+  void (*winograd_output)(const Conv2dShape& s, const float* m, int64_t m_stride, int64_t tile0, int64_t tiles,
+                          const float* bias, bool relu, float* discard, float* y);
 };
 
 const IsaConvKernels& portable_conv_kernels();
