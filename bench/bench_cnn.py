@@ -9,13 +9,11 @@ see training.py for the protocol.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
 import torch
 
-import harness
 import ironnet
 import training
 from ironnet import layers, models, optimizers
@@ -61,39 +59,11 @@ def torch_contender(channels_last: bool):
     return make
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--markdown", metavar="PATH")
-    args = p.parse_args()
-    x, y = data()
-    rows = []
-    contenders = {"ironnet": ironnet_contender, "PyTorch NCHW": torch_contender(False),
-                  "PyTorch channels_last": torch_contender(True)}
-    for t in args.threads:
-        rate = training.measure(t, args.rounds, x, y, contenders)
-        best = max(rate["PyTorch NCHW"], rate["PyTorch channels_last"])
-        ratio = rate["ironnet"] / best
-        met = ("yes" if ratio >= TARGET else "**NO**") if t == 2 else "—"
-        rows.append([str(t), f"{rate['ironnet']:,.0f}", f"{rate['PyTorch NCHW']:,.0f}",
-                     f"{rate['PyTorch channels_last']:,.0f}", f"{ratio:.2f}×", met])
-        print(f"threads {t}: " + ", ".join(f"{k} {v:,.0f} samples/s" for k, v in rate.items())
-              + f", ratio {ratio:.2f}", flush=True)
-    headers = ["threads", "ironnet samples/s", "PyTorch NCHW", "PyTorch channels_last", "ironnet / best PyTorch",
-               f"≥ {TARGET}× (2 threads)"]
-    print(harness.format_table(headers, rows))
-    if args.markdown:
-        training.write_section(
-            args.markdown, "bench_cnn",
-            "Training throughput: small CNN (conv32-pool-conv64-pool-dense128-dense10), Adam, batch 128, "
-            "Fashion-MNIST (60,000 samples)",
-            f"python bench/bench_cnn.py --markdown {args.markdown}",
-            [f"median of {args.rounds} epochs each, libraries alternating; ironnet `fit` (metrics off) vs the "
-             "idiomatic PyTorch loop (logits + CrossEntropyLoss) in both memory formats"],
-            harness.format_table(headers, rows, markdown=True))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(training.run_cli(
+        __doc__, data, {"ironnet": ironnet_contender, "PyTorch NCHW": torch_contender(False),
+                        "PyTorch channels_last": torch_contender(True)},
+        TARGET, "bench_cnn",
+        "Training throughput: small CNN (conv32-pool-conv64-pool-dense128-dense10), Adam, batch 128, "
+        "Fashion-MNIST (60,000 samples)",
+        "ironnet `fit` (metrics off) vs the idiomatic PyTorch loop (logits + CrossEntropyLoss) in both memory formats"))

@@ -9,13 +9,11 @@ metrics off); see training.py for the protocol.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
 import torch
 
-import harness
 import ironnet
 import training
 from ironnet import layers, models, optimizers
@@ -46,33 +44,8 @@ def torch_contender():
     return training.torch_epoch, training.torch_state(model)
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--markdown", metavar="PATH")
-    args = p.parse_args()
-    x, y = data()
-    rows = []
-    for t in args.threads:
-        rate = training.measure(t, args.rounds, x, y, {"ironnet": ironnet_contender, "PyTorch": torch_contender})
-        ratio = rate["ironnet"] / rate["PyTorch"]
-        met = ("yes" if ratio >= TARGET else "**NO**") if t == 2 else "—"
-        rows.append([str(t), f"{rate['ironnet']:,.0f}", f"{rate['PyTorch']:,.0f}", f"{ratio:.2f}×", met])
-        print(f"threads {t}: ironnet {rate['ironnet']:,.0f} samples/s, PyTorch {rate['PyTorch']:,.0f}, "
-              f"ratio {ratio:.2f}", flush=True)
-    headers = ["threads", "ironnet samples/s", "PyTorch samples/s", "ironnet / PyTorch", f"≥ {TARGET}× (2 threads)"]
-    print(harness.format_table(headers, rows))
-    if args.markdown:
-        training.write_section(
-            args.markdown, "bench_mlp",
-            "Training throughput: MLP 784-256-128-10, Adam, batch 128, Fashion-MNIST (60,000 samples)",
-            f"python bench/bench_mlp.py --markdown {args.markdown}",
-            [f"median of {args.rounds} epochs each, libraries alternating; ironnet `fit` (metrics off) vs the "
-             "idiomatic PyTorch loop (logits + CrossEntropyLoss)"],
-            harness.format_table(headers, rows, markdown=True))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(training.run_cli(
+        __doc__, data, {"ironnet": ironnet_contender, "PyTorch": torch_contender}, TARGET, "bench_mlp",
+        "Training throughput: MLP 784-256-128-10, Adam, batch 128, Fashion-MNIST (60,000 samples)",
+        "ironnet `fit` (metrics off) vs the idiomatic PyTorch loop (logits + CrossEntropyLoss)"))

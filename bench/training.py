@@ -7,6 +7,7 @@ turns round by round, and the median epoch time gives samples/s.
 """
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import statistics
@@ -82,3 +83,34 @@ def write_section(path: str, key: str, title: str, command: str, notes: Sequence
     with open(path, "w") as f:
         f.write(harness.replace_section(text, key, "\n".join(lines)))
     print(f"updated the {key!r} section of {path}")
+
+
+def run_cli(doc: str, data: Callable, contenders: Dict[str, Callable], target: float, key: str, title: str,
+            note: str) -> int:
+    """The command line of a training benchmark: --threads, --rounds, --markdown; "ironnet" against the
+    fastest of the other contenders, with `target` the ratio the 2-thread run must reach."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--markdown", metavar="PATH")
+    args = p.parse_args()
+    x, y = data()
+    peers = [name for name in contenders if name != "ironnet"]
+    rows = []
+    for t in args.threads:
+        rate = measure(t, args.rounds, x, y, contenders)
+        ratio = rate["ironnet"] / max(rate[name] for name in peers)
+        met = ("yes" if ratio >= target else "**NO**") if t == 2 else "—"
+        rows.append([str(t), *(f"{rate[name]:,.0f}" for name in contenders), f"{ratio:.2f}×", met])
+        print(f"threads {t}: " + ", ".join(f"{k} {v:,.0f} samples/s" for k, v in rate.items())
+              + f", ratio {ratio:.2f}", flush=True)
+    best = "best PyTorch" if len(peers) > 1 else peers[0]
+    headers = ["threads", *(f"{name} samples/s" for name in contenders), f"ironnet / {best}",
+               f"≥ {target}× (2 threads)"]
+    print(harness.format_table(headers, rows))
+    if args.markdown:
+        script = os.path.basename(sys.argv[0])
+        write_section(args.markdown, key, title, f"python bench/{script} --markdown {args.markdown}",
+                      [f"median of {args.rounds} epochs each, libraries alternating; {note}"],
+                      harness.format_table(headers, rows, markdown=True))
+    return 0
