@@ -233,8 +233,11 @@ def test_forward_errors():
         ops.global_max_pool2d(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match=r"max_pool1d: x must be \(N, L, C\).*got \(2, 3, 3, 4\)"):
         ops.max_pool1d(x)
-    with pytest.raises(ValueError, match=r"max_pool2d: pool_size \(1, 5\) does not fit input \(2, 1, 3, 4\)"):
+    # 1-D errors name the 1-D op and x's own (N, L, C) shape, not the (N, 1, L, C) view the kernels see
+    with pytest.raises(ValueError, match=r"max_pool1d: pool_size 5 does not fit length 3 .*x of shape \(2, 3, 4\)"):
         ops.max_pool1d(x[:, 0], 5)
+    with pytest.raises(ValueError, match=r"avg_pool1d: strides must be >= 1, got 0, for x of shape \(2, 3, 4\)"):
+        ops.avg_pool1d(x[:, 0], 2, strides=0)
 
 
 def test_backward_errors():

@@ -173,6 +173,11 @@ def _pool1d(op: str, pool2d: Any, x: Any, pool_size: Any, strides: Any, padding:
     image = _as_image(x, op)
     pool = _int(pool_size, "pool_size", op)
     stride = pool if strides is None else _int(strides, "strides", op)
+    try:  # checked along L here, so errors name the 1-D op and x's shape, not the 2-D view below
+        pool_output_length(image.shape[2], pool, stride, padding)
+    except ValueError as error:
+        reason = str(error).split(": ", 1)[-1]
+        raise ValueError(f"{op}: {reason}, for x of shape {(image.shape[0], image.shape[2], image.shape[3])}") from None
     y = pool2d(image, (1, pool), (1, stride), padding)
     return reshape(y, (y.shape[0], y.shape[2], y.shape[3]))
 
