@@ -12,7 +12,6 @@ gradient and writes dx.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import List, Optional
 
@@ -97,9 +96,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.markdown:
         body = (f"### Activations (float32): ironnet vs PyTorch\n\nCommand: `{command.strip()}`\n\n{info}\n\n"
                 f"{harness.format_table(headers, table, markdown=True)}\n")
-        text = open(args.markdown).read() if os.path.exists(args.markdown) else ""
-        with open(args.markdown, "w") as f:
-            f.write(harness.replace_section(text, "bench_activations", body))
+        harness.update_markdown_section(args.markdown, "bench_activations", body)
     return 0
 
 

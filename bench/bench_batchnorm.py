@@ -128,9 +128,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.markdown:
         body = (f"### Batch normalization, training (float32): ironnet vs PyTorch\n\nCommand: `{command.strip()}`\n\n"
                 f"{info}\n\n{harness.format_table(headers, table, markdown=True)}\n")
-        text = open(args.markdown).read() if os.path.exists(args.markdown) else ""
-        with open(args.markdown, "w") as f:
-            f.write(harness.replace_section(text, "bench_batchnorm", body))
+        harness.update_markdown_section(args.markdown, "bench_batchnorm", body)
     return 0
 
 

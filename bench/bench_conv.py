@@ -244,9 +244,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 f"- cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs\n"
                 f"- ironnet {cfg['version']} (CPU ISA {cfg['cpu_isa']}), torch {torch.__version__}\n\n"
                 f"{harness.format_table(HEADERS, table_rows(rows), markdown=True)}\n\n{summary}\n\n{NOTES}\n")
-        text = open(args.markdown).read() if os.path.exists(args.markdown) else ""
-        with open(args.markdown, "w") as f:
-            f.write(harness.replace_section(text, SECTION, body))
+        harness.update_markdown_section(args.markdown, SECTION, body)
         print(f"updated the '{SECTION}' section of {args.markdown}")
     return 0
 

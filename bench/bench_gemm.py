@@ -386,9 +386,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     section = report(rows, environment(how, args.isa), args, command)
     if args.markdown:
         name = SECTION + (f"_{args.isa}" if args.isa else "")
-        text = open(args.markdown).read() if os.path.exists(args.markdown) else ""
-        with open(args.markdown, "w") as f:
-            f.write(harness.replace_section(text, name, section))
+        harness.update_markdown_section(args.markdown, name, section)
         print(f"updated the '{name}' section of {args.markdown}")
     if not all(r.ok for r in rows):
         return 1

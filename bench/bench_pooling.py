@@ -18,7 +18,6 @@ Target (issue): >= 1.0x the best PyTorch layout on every row.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import List, Optional
 
@@ -114,9 +113,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.markdown:
         body = (f"### Pooling (float32, NHWC): ironnet vs PyTorch\n\nCommand: `{command.strip()}`\n\n{info}\n\n"
                 f"{harness.format_table(headers, table, markdown=True)}\n")
-        text = open(args.markdown).read() if os.path.exists(args.markdown) else ""
-        with open(args.markdown, "w") as f:
-            f.write(harness.replace_section(text, "bench_pooling", body))
+        harness.update_markdown_section(args.markdown, "bench_pooling", body)
     return 0
 
 

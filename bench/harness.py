@@ -225,3 +225,14 @@ def replace_section(text: str, name: str, body: str) -> str:
     if i >= 0 and j > i:
         return text[:i] + block + text[j + len(end):]
     return text.rstrip() + ("\n\n" if text.strip() else "") + block + "\n"
+
+
+def update_markdown_section(path: str, name: str, body: str) -> None:
+    """Replaces (or appends) section `name` of the Markdown file at `path` (see replace_section). The
+    file is replaced in one step (a temporary file renamed over it), so an interrupted run never
+    leaves it half-written."""
+    text = open(path).read() if os.path.exists(path) else ""
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "w") as f:
+        f.write(replace_section(text, name, body))
+    os.replace(temporary, path)

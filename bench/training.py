@@ -79,9 +79,7 @@ def write_section(path: str, key: str, title: str, command: str, notes: Sequence
              f"- cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs",
              f"- ironnet {ironnet.__version__} ({ironnet.get_cpu_isa()}), torch {torch.__version__}",
              *(f"- {note}" for note in notes), "", table, ""]
-    text = open(path).read() if os.path.exists(path) else ""
-    with open(path, "w") as f:
-        f.write(harness.replace_section(text, key, "\n".join(lines)))
+    harness.update_markdown_section(path, key, "\n".join(lines))
     print(f"updated the {key!r} section of {path}")
 
 
