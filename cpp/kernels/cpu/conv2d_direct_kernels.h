@@ -10,8 +10,10 @@
 // Pixels whose field hangs over the padding are first gathered (zeros included) into a small buffer
 // and read through the identity offsets: the same kernels, no bounds checks inside them.
 // Also here, for the same per-ISA build: the gather of receptive fields behind the GEMM path's implicit
-// im2col, and (conv2d_winograd_transforms.h, conv2d_winograd_grad_transforms.h) the Winograd path's transforms. Everything here has
-// internal linkage; the ISA file hands the functions out in an IsaConvKernels.
+// im2col, the Winograd weight gradient's products (add_transposed_product: the weight gradient's
+// register blocking, with both operands read in place), and (conv2d_winograd_transforms.h,
+// conv2d_winograd_grad_transforms.h) the Winograd path's transforms. Everything here has internal
+// linkage; the ISA file hands the functions out in an IsaConvKernels.
 #pragma once
 #include <omp.h>
 
