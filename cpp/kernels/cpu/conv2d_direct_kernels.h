@@ -10,8 +10,10 @@
 // Pixels whose field hangs over the padding are first gathered (zeros included) into a small buffer
 // and read through the identity offsets: the same kernels, no bounds checks inside them.
 // Also here, for the same per-ISA build: the gather of receptive fields behind the GEMM path's implicit
-// im2col, and (conv2d_winograd_transforms.h) the Winograd path's transforms. Everything here has
-// internal linkage; the ISA file hands the functions out in an IsaConvKernels.
+// im2col, the Winograd weight gradient's products (add_transposed_product: the weight gradient's
+// register blocking, with both operands read in place), and (conv2d_winograd_transforms.h,
+// conv2d_winograd_grad_transforms.h) the Winograd path's transforms. Everything here has internal
+// linkage; the ISA file hands the functions out in an IsaConvKernels.
 #pragma once
 #include <omp.h>
 
@@ -22,6 +24,7 @@
 
 #include "kernels/cpu/conv2d_patch.h"
 #include "kernels/cpu/conv2d_paths.h"
+#include "kernels/cpu/conv2d_winograd_grad_transforms.h"
 #include "kernels/cpu/conv2d_winograd_transforms.h"
 #include "kernels/cpu/threads.h"
 
@@ -275,6 +278,74 @@ struct DirectConv {
       }
   }
 
+  // ---- the Winograd weight gradient's products ---------------------------------------------------
+
+  // One block of add_transposed_product (below): du rows [r0, r0 + live) by channels [0, cols) of the
+  // block at dst. Full rows / columns are template arguments so the common case has no clamping in its
+  // loop: constant offsets for a's broadcasts, and no staging of b (which would spill the accumulators).
+  template <bool FullRows, bool FullCols>
+  static void product_block(const float* a, int64_t a_stride, int64_t r0, int live, const float* b, int64_t co,
+                            int cols, int64_t count, float* dst) {
+    int64_t at[TB];  // row i of the block: column at[i] of a, row at[i] of du (a short block repeats its last)
+    for (int i = 0; i < TB; ++i) at[i] = r0 + (FullRows ? i : std::min(i, live - 1));
+    Vec acc[TB][NV];
+    float tmp[CB] = {};
+#pragma GCC unroll 16
+    for (int i = 0; i < TB; ++i) {
+      const float* row = dst + at[i] * co;
+      if (!FullCols) row = static_cast<const float*>(std::memcpy(tmp, row, cols * sizeof(float)));
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[i][v] = load(row + v * W);
+    }
+    for (int64_t p = 0; p < count; ++p) {
+      Vec bv[NV];
+      if (FullCols) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) bv[v] = load(b + p * co + v * W);
+      } else {
+        load_grad(b + p * co, nullptr, cols, bv);
+      }
+      const float* ap = a + p * a_stride;
+#pragma GCC unroll 16
+      for (int i = 0; i < TB; ++i) {
+        const Vec ab = splat(FullRows ? ap[r0 + i] : ap[at[i]]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[i][v] += ab * bv[v];
+      }
+    }
+    for (int i = 0; i < live; ++i) {
+      float* row = dst + at[i] * co;
+      if (FullCols) {
+        for (int v = 0; v < NV; ++v) store(row + v * W, acc[i][v]);
+      } else {
+        for (int v = 0; v < NV; ++v) store(tmp + v * W, acc[i][v]);
+        std::memcpy(row, tmp, cols * sizeof(float));
+      }
+    }
+  }
+
+  // du (rows x co, row-major) += a^T b for a (count x rows, rows a_stride floats apart) and b (count x
+  // co, row-major): the sum of `count` outer products. TB rows of du by one channel block stay in
+  // registers while a's and b's rows stream by, so neither operand is packed or transposed (a GEMM
+  // would transpose one of them element by element).
+  static void add_transposed_product(const float* a, int64_t a_stride, int64_t rows, const float* b, int64_t co,
+                                     int64_t count, float* du) {
+    for (int64_t c0 = 0; c0 < co; c0 += CB) {
+      const int cols = static_cast<int>(std::min<int64_t>(CB, co - c0));
+      for (int64_t r0 = 0; r0 < rows; r0 += TB) {
+        const int live = static_cast<int>(std::min<int64_t>(TB, rows - r0));
+        if (live == TB && cols == CB)
+          product_block<true, true>(a, a_stride, r0, live, b + c0, co, cols, count, du + c0);
+        else if (cols == CB)
+          product_block<false, true>(a, a_stride, r0, live, b + c0, co, cols, count, du + c0);
+        else if (live == TB)
+          product_block<true, false>(a, a_stride, r0, live, b + c0, co, cols, count, du + c0);
+        else
+          product_block<false, false>(a, a_stride, r0, live, b + c0, co, cols, count, du + c0);
+      }
+    }
+  }
+
   // ---- field gather (implicit im2col of the GEMM path) ----------------------------------------
 
   // n floats; a loop in whole vectors (runs are usually C_in floats, a multiple of the width).
@@ -307,7 +378,11 @@ const IsaConvKernels& isa_conv_kernels() {
          int threads) {
         (s.c_out <= Narrow::CB ? Narrow::weight_grad : Wide::weight_grad)(s, dy, relu_y, x, dkernel, dbias, threads);
       },
-      &Wide::gather_fields, &winograd_input, &winograd_output};
+      &Wide::gather_fields, &winograd_input, &winograd_output, &winograd_output_grad,
+      [](const float* a, int64_t a_stride, int64_t rows, const float* b, int64_t co, int64_t count, float* du) {
+        (co <= Narrow::CB ? Narrow::add_transposed_product : Wide::add_transposed_product)(a, a_stride, rows, b, co,
+                                                                                           count, du);
+      }};
   return t;
 }
 

@@ -2,7 +2,8 @@
 // (conv2d.cpp picks one): the GEMM path (implicit im2col around the packed GEMM, conv2d_gemm.cpp) for
 // any shape, direct kernels for a small receptive field (C_in * kh * kw up to 80, e.g. a first
 // layer on grey or RGB images), built once per ISA (conv2d_direct_kernels.h), and Winograd F(2x2, 3x3)
-// for 3x3 stride-1 undilated forwards (conv2d_winograd.cpp).
+// for 3x3 stride-1 undilated forwards (conv2d_winograd.cpp) and weight gradients
+// (conv2d_winograd_weight_grad.cpp).
 #pragma once
 #include <cstdint>
 
@@ -22,6 +23,9 @@ bool winograd_applies(const Conv2dShape& s);
 int64_t winograd_tiles(const Conv2dShape& s);
 void winograd_forward(const Conv2dShape& s, const float* x, const float* kernel, const float* bias, bool relu,
                       float* y, int threads);
+// Writes dkernel and (when non-null) dbias of a convolution winograd_applies() to; never dx.
+void winograd_weight_grad(const Conv2dShape& s, const float* dy, const float* relu_y, const float* x, float* dkernel,
+                          float* dbias, int threads);
 
 // The kernels built once per ISA (conv2d_direct_kernels.h): the direct kernels, and the gather of
 // receptive fields that feeds the GEMM path's implicit im2col (a copy loop in the ISA's widest vectors:
@@ -41,6 +45,13 @@ struct IsaConvKernels {
                          float* v, int64_t v_stride);
   void (*winograd_output)(const Conv2dShape& s, const float* m, int64_t m_stride, int64_t tile0, int64_t tiles,
                           const float* bias, bool relu, float* discard, float* y);
+  // The weight gradient's output-gradient transform (conv2d_winograd_grad_transforms.h has the contract).
+  void (*winograd_output_grad)(const Conv2dShape& s, const float* dy, const float* relu_y, int64_t tile0,
+                               int64_t tiles, const float* zeros, float* m, int64_t m_stride, double* bias_sums);
+  // du (rows x co, row-major) += a^T (rows x count) @ b (count x co, row-major), a's rows a_stride apart:
+  // the weight gradient's products, register-blocked with no packing (conv2d_direct_kernels.h).
+  void (*add_transposed_product)(const float* a, int64_t a_stride, int64_t rows, const float* b, int64_t co,
+                                 int64_t count, float* du);
 };
 
 const IsaConvKernels& portable_conv_kernels();
