@@ -17,8 +17,12 @@ CASES = [
     ((3, 9, 10, 2), (3, 3), 5, (2, 2), "same", (1, 1), (2, 2), (2, 2), "same", False),      # conv stride 2, no bias
     ((2, 12, 11, 1), (3, 3), 20, (1, 1), "valid", (2, 2), (3, 3), (1, 1), "valid", True),   # dilation, overlapping pools
     ((2, 10, 9, 8), (2, 2), 33, (1, 1), "same", (1, 1), (2, 2), (3, 3), "valid", True),     # even kernel, stride > pool
-    ((1, 7, 7, 4), (5, 5), 16, (1, 1), "same", (1, 1), (3, 3), (3, 3), "same", True),       # 100 taps: past the direct rule
+    ((1, 7, 7, 4), (5, 5), 16, (1, 1), "same", (1, 1), (3, 3), (3, 3), "same", True),       # 100 taps, runs of 4
     ((2, 6, 7, 1), (3, 3), 64, (1, 2), "same", (1, 1), (4, 2), (4, 1), "same", True),       # non-square pool/strides
+    # Past 80 taps the weight gradient goes field by field (vectors over taps):
+    ((4, 13, 13, 32), (3, 3), 64, (1, 1), "valid", (1, 1), (2, 2), (2, 2), "valid", True),  # the small CNN's 2nd, 2 threads
+    ((2, 9, 8, 16), (3, 3), 24, (1, 1), "same", (2, 2), (3, 3), (2, 2), "same", False),     # dilation, padding
+    ((1, 10, 9, 40), (3, 3), 7, (2, 1), "same", (1, 1), (2, 2), (1, 1), "valid", True),     # runs past 8 vectors, ragged
 ]
 IDS = [f"{'x'.join(map(str, c[0]))}-k{c[1][0]}-co{c[2]}-s{c[3][0]}{c[3][1]}-{c[4]}-d{c[5][0]}-"
        f"p{c[6][0]}{c[6][1]}s{c[7][0]}{c[7][1]}{c[8]}{'' if c[9] else '-nobias'}" for c in CASES]

@@ -10,14 +10,15 @@ from ironnet.models import Sequential, fusion
 
 
 def small_cnn(seed: int, second_activation: str = "relu") -> Sequential:
-    """Two fusable pairs (9 and 72 taps, the second with a 'same' pool 3 stride 2), then a head."""
+    """Two fusable pairs: 9 taps (the window kernel) and 16 input channels (the argmax kernel), the
+    second with 'same' convolution and pool on odd sizes; then a head."""
     ironnet.set_random_seed(seed)
     return Sequential([
         layers.Input((13, 12, 1)),
-        layers.Conv2D(8, 3, activation="relu"),
+        layers.Conv2D(16, 3, activation="relu"),
         layers.MaxPooling2D(2),
         layers.Conv2D(6, 3, padding="same", activation=second_activation),
-        layers.MaxPooling2D(3, strides=2, padding="same"),
+        layers.MaxPooling2D(2, padding="same"),
         layers.Flatten(),
         layers.Dense(5, activation="softmax"),
     ])
@@ -44,17 +45,21 @@ def twin_models():
     return fused, plain
 
 
-def test_plan_pairs_only_small_relu_convs_with_a_max_pool():
+def test_plan_pairs_only_where_it_pays():
     model = Sequential([
-        layers.Input((16, 16, 3)),
-        layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(2),       # 27 taps: fused
-        layers.Conv2D(4, 3, activation="tanh"), layers.MaxPooling2D(2, padding="same"),  # not relu
-        layers.Conv2D(9, 3, activation="relu"), layers.AveragePooling2D(1),   # not a max pool
-        layers.Conv2D(4, 3, activation="relu", padding="same"), layers.MaxPooling2D(1),  # 81 taps: too many
+        layers.Input((40, 40, 3)),
+        layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(2),     # 27 taps: fused
+        layers.Conv2D(8, 3, activation="tanh"), layers.MaxPooling2D(2),      # not relu
+        layers.Conv2D(8, 1, activation="relu"), layers.AveragePooling2D(1),  # not a max pool
+        layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(3, strides=2, padding="same"),  # overlapping
+        layers.Conv2D(4, 3, activation="relu", padding="same"), layers.MaxPooling2D(1),  # 16 channels, 1x1 pool
+        layers.Conv2D(3, 3, activation="relu", padding="same"), layers.MaxPooling2D(2),  # 36 taps from 4 channels
     ])
-    steps = fusion.plan(model.layers)
-    assert [pool is not None for _, pool in steps] == [True, False, False, False, False, False, False]
-    assert fusion.plan([layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(2)])[0][1] is None  # unbuilt
+    assert [pool is not None for _, pool in fusion.plan(model.layers)] == [True] + [False] * 10
+    unbuilt = [layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(2)]
+    assert fusion.plan(unbuilt)[0][1] is None
+    built = Sequential([layers.Input((9, 9, 16)), layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(2)])
+    assert fusion.plan(built.layers)[0][1] is not None  # 144 taps from 16 channels
 
 
 def test_predictions_match_unfused(rng, fused_calls, num_threads):
@@ -63,7 +68,7 @@ def test_predictions_match_unfused(rng, fused_calls, num_threads):
     expected = plain.predict(x, verbose=0)
     assert not fused_calls
     np.testing.assert_allclose(fused.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
-    assert fused_calls and set(fused_calls) == {(3, 3, 1, 8), (3, 3, 8, 6)}
+    assert fused_calls and set(fused_calls) == {(3, 3, 1, 16), (3, 3, 16, 6)}
 
 
 def test_fit_matches_unfused(rng, fused_calls):
@@ -82,7 +87,7 @@ def test_fit_matches_unfused(rng, fused_calls):
 def test_other_activations_are_not_fused(rng, fused_calls):
     model = small_cnn(0, second_activation="tanh")
     model.predict(rng.standard_normal((2, 13, 12, 1)).astype(np.float32), verbose=0)
-    assert fused_calls == [(3, 3, 1, 8)]
+    assert fused_calls == [(3, 3, 1, 16)]
 
 
 def test_bad_input_is_reported_by_the_layer(rng, fused_calls):

@@ -4,8 +4,8 @@
 
 namespace ironnet::cpu::conv2d_pool_detail {
 
-PooledWeightGrad avx2_pooled_weight_grad() {
-  return pooled_weight_grad<PooledConvGrad<8, 2, 4>, PooledConvGrad<8, 1, 9>>();
+const PooledWeightGrads& avx2_pooled_weight_grads() {
+  return pooled_weight_grads<PooledConvGrad<8, 2, 4>, PooledConvGrad<8, 1, 9>, ArgmaxGrad<8, 8>>();
 }
 
 }  // namespace ironnet::cpu::conv2d_pool_detail

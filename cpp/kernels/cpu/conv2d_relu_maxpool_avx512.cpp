@@ -5,8 +5,8 @@
 
 namespace ironnet::cpu::conv2d_pool_detail {
 
-PooledWeightGrad avx512_pooled_weight_grad() {
-  return pooled_weight_grad<PooledConvGrad<16, 2, 9>, PooledConvGrad<16, 1, 18>>();
+const PooledWeightGrads& avx512_pooled_weight_grads() {
+  return pooled_weight_grads<PooledConvGrad<16, 2, 9>, PooledConvGrad<16, 1, 18>, ArgmaxGrad<16, 8>>();
 }
 
 }  // namespace ironnet::cpu::conv2d_pool_detail

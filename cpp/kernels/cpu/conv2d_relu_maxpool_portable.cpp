@@ -4,8 +4,8 @@
 
 namespace ironnet::cpu::conv2d_pool_detail {
 
-PooledWeightGrad portable_pooled_weight_grad() {
-  return pooled_weight_grad<PooledConvGrad<4, 2, 4>, PooledConvGrad<4, 1, 9>>();
+const PooledWeightGrads& portable_pooled_weight_grads() {
+  return pooled_weight_grads<PooledConvGrad<4, 2, 4>, PooledConvGrad<4, 1, 9>, ArgmaxGrad<4, 8>>();
 }
 
 }  // namespace ironnet::cpu::conv2d_pool_detail

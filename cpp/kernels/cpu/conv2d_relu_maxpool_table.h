@@ -12,10 +12,16 @@ using PooledWeightGrad = void (*)(const Conv2dShape& s, const Pool2dGeometry& p,
                                   const float* pooled, const int32_t* argmax, const float* x, float* dkernel,
                                   float* dbias, int threads);
 
-PooledWeightGrad portable_pooled_weight_grad();
+// The two ways of one ISA build (conv2d_relu_maxpool_kernels.h); conv2d_relu_maxpool.cpp has the rule.
+struct PooledWeightGrads {
+  PooledWeightGrad by_windows;  // every conv pixel of each window, vectors over output channels
+  PooledWeightGrad by_argmax;   // each channel's own argmax field, vectors over its taps
+};
+
+const PooledWeightGrads& portable_pooled_weight_grads();
 #if defined(IRONNET_HAVE_X86_KERNELS)
-PooledWeightGrad avx2_pooled_weight_grad();    // -mavx2 -mfma
-PooledWeightGrad avx512_pooled_weight_grad();  // -mavx512f ...
+const PooledWeightGrads& avx2_pooled_weight_grads();    // -mavx2 -mfma
+const PooledWeightGrads& avx512_pooled_weight_grads();  // -mavx512f ...
 #endif
 
 }  // namespace ironnet::cpu::conv2d_pool_detail
