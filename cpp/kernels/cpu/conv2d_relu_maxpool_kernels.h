@@ -12,7 +12,8 @@
 // for the small CNN's first layer) and having max pooling's backward write the latter first.
 // The loops are those of the direct weight gradient (conv2d_direct_kernels.h), whose vector helpers
 // and tap-offset tables this reuses: TB taps x one channel block in registers while the pixels stream.
-// For large receptive fields, ArgmaxGrad below vectorises over taps instead.
+// With many input channels (conv2d_relu_maxpool.cpp decides), ArgmaxGrad below vectorises over taps
+// instead, one field per pooled output.
 // Everything here has internal linkage; the ISA file hands out the table only.
 #pragma once
 #include <omp.h>
