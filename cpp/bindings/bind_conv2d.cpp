@@ -1,11 +1,14 @@
-// conv2d and its backward: convert, release the GIL, call the op entry point.
+// conv2d, the fused conv2d(relu) -> max_pool2d, and their backwards: convert, release the GIL, call the
+// op entry point.
 #include <pybind11/stl.h>
 
 #include <array>
 #include <optional>
+#include <string>
 
 #include "bindings/common.h"
 #include "ops/conv2d.h"
+#include "ops/conv2d_pool.h"
 
 namespace ironnet::bindings {
 namespace {
@@ -25,6 +28,10 @@ Conv2dGeometry geometry(const Pair& strides, const Pair& dilation, const std::ar
   g.pad_right = padding[1][1];
   return g;
 }
+
+py::object or_none(const Tensor& t) { return t.defined() ? py::cast(t) : py::none(); }
+
+py::tuple grads_tuple(const ops::Conv2dGrads& g) { return py::make_tuple(or_none(g.dx), or_none(g.dw), or_none(g.db)); }
 
 }  // namespace
 
@@ -51,11 +58,38 @@ void bind_conv2d(py::module_& m) {
           g = ops::conv2d_backward(dy, x, w, geometry(strides, dilation, padding), need_dx, need_dw, need_db,
                                    relu_output ? &*relu_output : nullptr);
         }
-        auto or_none = [](const Tensor& t) { return t.defined() ? py::cast(t) : py::none(); };
-        return py::make_tuple(or_none(g.dx), or_none(g.dw), or_none(g.db));
+        return grads_tuple(g);
       },
       py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("strides"), py::arg("dilation"), py::arg("padding"),
       py::arg("need_dx"), py::arg("need_dw"), py::arg("need_db"), py::arg("relu_output") = py::none());
+  m.def(
+      "conv2d_relu_max_pool2d",
+      [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, const Pair& strides, const Pair& dilation,
+         const std::array<Pair, 2>& padding, const Pair& pool, const Pair& pool_strides,
+         const std::string& pool_padding) {
+        py::gil_scoped_release release;
+        return ops::conv2d_relu_max_pool2d(x, w, b ? &*b : nullptr, geometry(strides, dilation, padding),
+                                           {pool, pool_strides, pool_padding});
+      },
+      py::arg("x"), py::arg("w"), py::arg("b"), py::arg("strides"), py::arg("dilation"), py::arg("padding"),
+      py::arg("pool"), py::arg("pool_strides"), py::arg("pool_padding"),
+      "conv2d with relu then max_pool2d in one op; returns (pooled, argmax)");
+  m.def(
+      "conv2d_relu_max_pool2d_backward",
+      [](const Tensor& dpooled, const Tensor& pooled, const Tensor& argmax, const Tensor& x, const Tensor& w,
+         const Pair& strides, const Pair& dilation, const std::array<Pair, 2>& padding, const Pair& pool,
+         const Pair& pool_strides, const std::string& pool_padding, bool need_dx, bool need_dw, bool need_db) {
+        ops::Conv2dGrads g;
+        {
+          py::gil_scoped_release release;
+          g = ops::conv2d_relu_max_pool2d_backward(dpooled, pooled, argmax, x, w, geometry(strides, dilation, padding),
+                                                   {pool, pool_strides, pool_padding}, need_dx, need_dw, need_db);
+        }
+        return grads_tuple(g);
+      },
+      py::arg("dpooled"), py::arg("pooled"), py::arg("argmax"), py::arg("x"), py::arg("w"), py::arg("strides"),
+      py::arg("dilation"), py::arg("padding"), py::arg("pool"), py::arg("pool_strides"), py::arg("pool_padding"),
+      py::arg("need_dx"), py::arg("need_dw"), py::arg("need_db"));
 }
 
 }  // namespace ironnet::bindings

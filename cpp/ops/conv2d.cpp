@@ -16,8 +16,9 @@ void check(const char* op, const char* name, const Tensor& t, int64_t rank, cons
 
 std::string pair_str(int64_t a, int64_t b) { return shape_str({a, b}); }
 
-// Checks x, the kernel and the geometry together; returns every size of the convolution.
-cpu::Conv2dShape conv_shape(const char* op, const Tensor& x, const Tensor& w, const Conv2dGeometry& g) {
+}  // namespace
+
+cpu::Conv2dShape conv2d_shape(const char* op, const Tensor& x, const Tensor& w, const Conv2dGeometry& g) {
   check(op, "x", x, 4, "(N, H, W, C_in)");
   check(op, "kernel", w, 4, "(kh, kw, C_in, C_out)");
   if (x.size(3) != w.size(2))
@@ -42,19 +43,18 @@ cpu::Conv2dShape conv_shape(const char* op, const Tensor& x, const Tensor& w, co
   return s;
 }
 
-}  // namespace
+Tensor conv2d_bias(const char* op, const Tensor& b, const cpu::Conv2dShape& s, const Tensor& w) {
+  check(op, "bias", b, 1, "(C_out,)");
+  if (b.size(0) != s.c_out)
+    fail<ValueError>(op, ": bias ", shape_str(b.shape()), " does not match the kernel's ", s.c_out, " filters ",
+                     shape_str(w.shape()));
+  return b.contiguous();
+}
 
 Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor* b, const Conv2dGeometry& g, bool relu) {
   constexpr const char* op = "conv2d";
-  const cpu::Conv2dShape s = conv_shape(op, x_in, w_in, g);
-  Tensor bias;
-  if (b) {
-    check(op, "bias", *b, 1, "(C_out,)");
-    if (b->size(0) != s.c_out)
-      fail<ValueError>(op, ": bias ", shape_str(b->shape()), " does not match the kernel's ", s.c_out, " filters ",
-                       shape_str(w_in.shape()));
-    bias = b->contiguous();
-  }
+  const cpu::Conv2dShape s = conv2d_shape(op, x_in, w_in, g);
+  const Tensor bias = b ? conv2d_bias(op, *b, s, w_in) : Tensor();
   const Tensor x = x_in.contiguous(), w = w_in.contiguous();
   Tensor y = Tensor::empty({s.n, s.ho, s.wo, s.c_out}, DType::Float32, x.device());
   cpu::conv2d_forward(s, x.data<float>(), w.data<float>(), b ? bias.data<float>() : nullptr, relu, y.data<float>());
@@ -64,7 +64,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor* b, const Con
 Conv2dGrads conv2d_backward(const Tensor& dy_in, const Tensor& x_in, const Tensor& w_in, const Conv2dGeometry& g,
                             bool need_dx, bool need_dw, bool need_db, const Tensor* relu_output) {
   constexpr const char* op = "conv2d_backward";
-  const cpu::Conv2dShape s = conv_shape(op, x_in, w_in, g);
+  const cpu::Conv2dShape s = conv2d_shape(op, x_in, w_in, g);
   check(op, "dy", dy_in, 4, "(N, Ho, Wo, C_out)");
   const Shape out_shape{s.n, s.ho, s.wo, s.c_out};
   if (dy_in.shape() != out_shape)

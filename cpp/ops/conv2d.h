@@ -5,6 +5,12 @@
 
 namespace ironnet::ops {
 
+// Checks x (N, H, W, C_in), the kernel (kh, kw, C_in, C_out) and the geometry together (ValueError /
+// TypeError naming `op` and the shapes); returns every size of the convolution.
+cpu::Conv2dShape conv2d_shape(const char* op, const Tensor& x, const Tensor& w, const Conv2dGeometry& g);
+// Checks a bias against the convolution s of kernel w; returns it contiguous.
+Tensor conv2d_bias(const char* op, const Tensor& b, const cpu::Conv2dShape& s, const Tensor& w);
+
 // x: (N, H, W, C_in), w: (kh, kw, C_in, C_out), b: (C_out,) or null, all float32 on the CPU.
 // Returns y: (N, Ho, Wo, C_out), Ho = (H + pad_top + pad_bottom - dilation_h * (kh - 1) - 1) / stride_h + 1
 // (Wo likewise), with relu applied in the same pass when `relu` is set.

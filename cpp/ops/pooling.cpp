@@ -50,8 +50,10 @@ void check_padding(const char* op, const std::string& padding) {
     fail<ValueError>(op, ": padding must be 'valid' or 'same', got '", padding, "'");
 }
 
-// The windows of pooling `input` (N, H, W, C) with pool/strides/padding; ValueError when they do not fit.
-cpu::Pool2dGeometry geometry(const char* op, const Shape& input, Pair pool, Pair strides, const std::string& padding) {
+}  // namespace
+
+cpu::Pool2dGeometry pool2d_geometry(const char* op, const Shape& input, Pair pool, Pair strides,
+                                    const std::string& padding) {
   check_input_shape(op, input);
   if (pool[0] < 1 || pool[1] < 1) fail<ValueError>(op, ": pool_size must be >= 1, got ", pair_str(pool));
   if (strides[0] < 1 || strides[1] < 1) fail<ValueError>(op, ": strides must be >= 1, got ", pair_str(strides));
@@ -70,6 +72,8 @@ cpu::Pool2dGeometry geometry(const char* op, const Shape& input, Pair pool, Pair
   return g;
 }
 
+namespace {
+
 Shape output_shape(const cpu::Pool2dGeometry& g) { return {g.batch, g.out_h, g.out_w, g.channels}; }
 
 void check_grad_shape(const char* op, const Tensor& dy, const Shape& expected, const Shape& input_shape) {
@@ -85,7 +89,7 @@ cpu::Pool2dGeometry global_geometry(const char* op, const Shape& input) {
   check_input_shape(op, input);
   if (input[1] < 1 || input[2] < 1)
     fail<ValueError>(op, ": needs at least one pixel (H, W >= 1), got input ", shape_str(input));
-  return geometry(op, input, {input[1], input[2]}, {1, 1}, "valid");
+  return pool2d_geometry(op, input, {input[1], input[2]}, {1, 1}, "valid");
 }
 
 std::pair<Tensor, Tensor> max_pool(const Tensor& x, const cpu::Pool2dGeometry& g) {
@@ -134,13 +138,13 @@ int64_t pool_output_length(const char* op, int64_t length, int64_t pool, int64_t
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, Pair pool, Pair strides, const std::string& padding) {
   const char* op = "max_pool2d";
   const Tensor xc = checked(op, x, "x", DType::Float32, 4, kNHWC);
-  return max_pool(xc, geometry(op, xc.shape(), pool, strides, padding));
+  return max_pool(xc, pool2d_geometry(op, xc.shape(), pool, strides, padding));
 }
 
 Tensor max_pool2d_backward(const Tensor& dy, const Tensor& argmax, const Shape& input_shape, Pair pool, Pair strides,
                            const std::string& padding) {
   const char* op = "max_pool2d_backward";
-  const cpu::Pool2dGeometry g = geometry(op, input_shape, pool, strides, padding);
+  const cpu::Pool2dGeometry g = pool2d_geometry(op, input_shape, pool, strides, padding);
   const Tensor dyc = checked(op, dy, "dy", DType::Float32, 4, kNHWC);
   const Tensor ac = checked(op, argmax, "argmax", DType::Int32, 4, kNHWC);
   check_grad_shape(op, dyc, output_shape(g), input_shape);
@@ -150,13 +154,13 @@ Tensor max_pool2d_backward(const Tensor& dy, const Tensor& argmax, const Shape& 
 Tensor avg_pool2d(const Tensor& x, Pair pool, Pair strides, const std::string& padding) {
   const char* op = "avg_pool2d";
   const Tensor xc = checked(op, x, "x", DType::Float32, 4, kNHWC);
-  return avg_pool(xc, geometry(op, xc.shape(), pool, strides, padding));
+  return avg_pool(xc, pool2d_geometry(op, xc.shape(), pool, strides, padding));
 }
 
 Tensor avg_pool2d_backward(const Tensor& dy, const Shape& input_shape, Pair pool, Pair strides,
                            const std::string& padding) {
   const char* op = "avg_pool2d_backward";
-  const cpu::Pool2dGeometry g = geometry(op, input_shape, pool, strides, padding);
+  const cpu::Pool2dGeometry g = pool2d_geometry(op, input_shape, pool, strides, padding);
   const Tensor dyc = checked(op, dy, "dy", DType::Float32, 4, kNHWC);
   check_grad_shape(op, dyc, output_shape(g), input_shape);
   return avg_pool_backward(dyc, input_shape, g);

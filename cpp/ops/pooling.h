@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "ironnet/pooling.h"
 #include "ironnet/tensor.h"
 
 namespace ironnet::ops {
@@ -20,6 +21,11 @@ using Pair = std::array<int64_t, 2>;
 // Output length along one axis, or ValueError naming `op` when pool/stride < 1, padding is unknown
 // or the pool does not fit (output length <= 0).
 int64_t pool_output_length(const char* op, int64_t length, int64_t pool, int64_t stride, const std::string& padding);
+
+// The windows of pooling an `input` shape (N, H, W, C) with pool/strides/padding; ValueError naming
+// `op` and the shapes when they do not fit.
+cpu::Pool2dGeometry pool2d_geometry(const char* op, const Shape& input, Pair pool, Pair strides,
+                                    const std::string& padding);
 
 // Returns (y (N, Ho, Wo, C), argmax (N, Ho, Wo, C) int32): the flat index ih * W + iw within the
 // image of each max (ties: the first in row-major window order).

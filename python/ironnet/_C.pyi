@@ -100,6 +100,17 @@ def conv2d_backward(
     padding: tuple[tuple[int, int], tuple[int, int]], need_dx: bool, need_dw: bool, need_db: bool,
     relu_output: Optional[TensorImpl] = None,
 ) -> tuple[Optional[TensorImpl], Optional[TensorImpl], Optional[TensorImpl]]: ...
+def conv2d_relu_max_pool2d(
+    x: TensorImpl, w: TensorImpl, b: Optional[TensorImpl], strides: tuple[int, int], dilation: tuple[int, int],
+    padding: tuple[tuple[int, int], tuple[int, int]], pool: tuple[int, int], pool_strides: tuple[int, int],
+    pool_padding: str,
+) -> tuple[TensorImpl, TensorImpl]: ...
+def conv2d_relu_max_pool2d_backward(
+    dpooled: TensorImpl, pooled: TensorImpl, argmax: TensorImpl, x: TensorImpl, w: TensorImpl,
+    strides: tuple[int, int], dilation: tuple[int, int], padding: tuple[tuple[int, int], tuple[int, int]],
+    pool: tuple[int, int], pool_strides: tuple[int, int], pool_padding: str, need_dx: bool, need_dw: bool,
+    need_db: bool,
+) -> tuple[Optional[TensorImpl], Optional[TensorImpl], Optional[TensorImpl]]: ...
 def axpy_(y: TensorImpl, x: TensorImpl, alpha: float = 1.0) -> None: ...
 def sgd_update_(w: TensorImpl, g: TensorImpl, velocity: Optional[TensorImpl], lr: float, momentum: float,
                 nesterov: bool, weight_decay: float = 0.0, grad_scale: float = 1.0, clip_value: float = 0.0) -> None: ...

@@ -263,17 +263,24 @@ struct DirectConv {
         for_row_segments(s, x, r / s.ho, r % s.ho, inside, field.data(), gathered.data(), patches.data(), segment);
       }
     }
-    for (int64_t tap = 0; tap < k; ++tap)  // the threads' partial sums, in a fixed order, back to (K, c_out)
+    sum_partials(partials.data(), part, bias_sums.data(), bias_part, threads, k, co, taps_padded, dkernel, dbias);
+  }
+
+  // The threads' partial sums (each blocks x taps_padded x CB floats, `part` apart; bias sums c_out
+  // doubles, `bias_part` apart), in a fixed order, back to dkernel (K, c_out) and dbias (when non-null).
+  static void sum_partials(const float* partials, int64_t part, const double* bias_sums, int64_t bias_part,
+                           int threads, int64_t k, int64_t co, int64_t taps_padded, float* dkernel, float* dbias) {
+    for (int64_t tap = 0; tap < k; ++tap)
       for (int64_t j = 0; j < co; ++j) {
         const int64_t at = ((j / CB) * taps_padded + tap) * CB + j % CB;
         float sum = 0.0f;
-        for (int t = 0; t < threads; ++t) sum += partials[static_cast<size_t>(t * part + at)];
+        for (int t = 0; t < threads; ++t) sum += partials[t * part + at];
         dkernel[tap * co + j] = sum;
       }
     if (dbias)
       for (int64_t j = 0; j < co; ++j) {
         double sum = 0.0;
-        for (int t = 0; t < threads; ++t) sum += bias_sums[static_cast<size_t>(t * bias_part + j)];
+        for (int t = 0; t < threads; ++t) sum += bias_sums[t * bias_part + j];
         dbias[j] = static_cast<float>(sum);
       }
   }

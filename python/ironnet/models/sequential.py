@@ -7,6 +7,7 @@ from ..layers.base import Layer
 from ..layers.core import InputLayer
 from ..layers.symbolic import SymbolicTensor
 from ..tensor import Tensor
+from . import fusion
 from .model import Model
 
 
@@ -18,6 +19,7 @@ class Sequential(Model):
         super().__init__(name=name or "sequential")
         self._layers: List[Layer] = []
         self._input: Optional[InputLayer] = None
+        self._fuse = True  # fusion.py's peephole rule; off only to compare against it in tests
         for layer in layers or []:
             self.add(layer)
 
@@ -87,6 +89,7 @@ class Sequential(Model):
             raise ValueError(f"{self.name}: the model has no layers")
         if self._input is not None:
             x = self._input.call(x)
-        for layer in self._layers:
-            x = layer(x, training=training)
+        steps = fusion.plan(self._layers) if self._fuse else [(layer, None) for layer in self._layers]
+        for step in steps:
+            x = fusion.run(step, x, training)
         return x

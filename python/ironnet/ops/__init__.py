@@ -2,6 +2,7 @@
 from .activations import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .augment import affine_warp, flip, rotation_transforms, translation_transforms
 from .conv import conv1d, conv2d, conv_output_length
+from .conv_pool import conv2d_relu_max_pool2d
 from .dropout import dropout
 from .elementwise import add, div, mean, mul, neg, sub, sum
 from .linalg import gemm, linear, matmul, pack_b
@@ -29,5 +30,5 @@ __all__ = [
     "batch_norm",
     "max_pool2d", "avg_pool2d", "global_max_pool2d", "global_avg_pool2d",
     "max_pool1d", "avg_pool1d", "global_max_pool1d", "global_avg_pool1d", "pool_output_length",
-    "conv2d", "conv1d", "conv_output_length",
+    "conv2d", "conv1d", "conv_output_length", "conv2d_relu_max_pool2d",
 ]
