@@ -202,35 +202,35 @@ def _walk(what: str, tensor: Any, grad: Any, retain_graph: bool, to_leaf: Callab
     sums = {}  # (id(node), output index) -> _Sum
     sums[(id(tensor._grad_fn), tensor._grad_index)] = _Sum()
     sums[(id(tensor._grad_fn), tensor._grad_index)].add(grad)
-    for node in _topological_order(tensor._grad_fn):
-        if node.freed:
-            raise RuntimeError(
-                f"{what}: the graph through {node.name} was already walked and its saved tensors freed; "
-                "pass retain_graph=True to the first walk to walk it again"
-            )
-        grads_out = []
-        for index, shape in enumerate(node.output_shapes):
-            acc = sums.pop((id(node), index), None)
-            grads_out.append(acc.value if acc is not None and acc.value is not None else _zeros(shape, node.device))
-        with no_grad():
+    with no_grad():  # backward functions record nothing; entered once per walk, not once per node
+        for node in _topological_order(tensor._grad_fn):
+            if node.freed:
+                raise RuntimeError(
+                    f"{what}: the graph through {node.name} was already walked and its saved tensors freed; "
+                    "pass retain_graph=True to the first walk to walk it again"
+                )
+            grads_out = []
+            for index, shape in enumerate(node.output_shapes):
+                acc = sums.pop((id(node), index), None)
+                grads_out.append(acc.value if acc is not None and acc.value is not None else _zeros(shape, node.device))
             grads_in = node.function.backward(node.ctx, *grads_out)
-        if not isinstance(grads_in, tuple):
-            grads_in = (grads_in,)
-        if len(grads_in) != len(node.inputs):
-            raise RuntimeError(
-                f"{node.name}.backward returned {len(grads_in)} gradients for {len(node.inputs)} inputs"
-            )
-        if not retain_graph:
-            node.ctx.saved_tensors = ()
-            node.freed = True
-        for inp, g in zip(node.inputs, grads_in):
-            if g is None or not getattr(inp, "requires_grad", False):
-                continue
-            if inp._grad_fn is None:
-                to_leaf(inp, g)
-            else:
-                _check_grad(f"{node.name}.backward", g, inp.shape)
-                sums.setdefault((id(inp._grad_fn), inp._grad_index), _Sum()).add(g)
+            if not isinstance(grads_in, tuple):
+                grads_in = (grads_in,)
+            if len(grads_in) != len(node.inputs):
+                raise RuntimeError(
+                    f"{node.name}.backward returned {len(grads_in)} gradients for {len(node.inputs)} inputs"
+                )
+            if not retain_graph:
+                node.ctx.saved_tensors = ()
+                node.freed = True
+            for inp, g in zip(node.inputs, grads_in):
+                if g is None or not getattr(inp, "requires_grad", False):
+                    continue
+                if inp._grad_fn is None:
+                    to_leaf(inp, g)
+                else:
+                    _check_grad(f"{node.name}.backward", g, inp.shape)
+                    sums.setdefault((id(inp._grad_fn), inp._grad_index), _Sum()).add(g)
 
 
 def backward(tensor: Any, grad: Optional[Any] = None, retain_graph: bool = False) -> None:
