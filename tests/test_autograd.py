@@ -190,3 +190,47 @@ def test_a_function_returning_the_wrong_number_of_gradients_is_reported(rng):
     out = Broken.apply(leaf(rand(rng, (2,))))
     with pytest.raises(RuntimeError, match="Broken.backward returned 2 gradients for 1 inputs"):
         out.backward(ironnet.tensor(np.ones(2, np.float32)))
+
+
+# --- autograd.grad: what fit uses (gradients returned, no .grad written) ---------------------------
+def test_grad_equals_backward_without_touching_dot_grad(rng):
+    """The diamond graph: every leaf's gradient from grad() equals backward()'s, leaves not asked for
+    get nothing, and no .grad is written."""
+    x_np, v_np, w_np, g_np = rand(rng, (5, 4)), rand(rng, (4, 4)), rand(rng, (4, 4)), rand(rng, (5, 4))
+
+    def graph():
+        x, v, w = leaf(x_np), leaf(v_np), leaf(w_np)
+        h = x @ v
+        return (x, v, w), NumpyAdd.apply(h, h @ w)
+
+    (x, v, w), out = graph()
+    out.backward(ironnet.tensor(g_np))
+    (x2, v2, w2), out2 = graph()
+    dv, dw = ironnet.autograd.grad(out2, [v2, w2], ironnet.tensor(g_np))
+    np.testing.assert_array_equal(dv.numpy(), v.grad.numpy())
+    np.testing.assert_array_equal(dw.numpy(), w.grad.numpy())
+    assert x2.grad is None and v2.grad is None and w2.grad is None
+
+
+def test_grad_of_a_tensor_used_twice_is_the_sum_and_unreached_inputs_get_none(rng):
+    a_np = rand(rng, (3, 3))
+    a, unused = leaf(a_np), leaf(rand(rng, (2,)))
+    loss = (a @ a).sum()
+    da, none = ironnet.autograd.grad(loss, [a, unused])
+    a64 = a_np.astype(np.float64)
+    ones = np.ones((3, 3))
+    np.testing.assert_allclose(da.numpy(), ones @ a64.T + a64.T @ ones, rtol=1e-5, atol=1e-5)
+    assert none is None
+
+
+def test_grad_rejects_a_non_leaf_input_and_frees_the_graph(rng):
+    a = leaf(rand(rng, (2, 3)))
+    h = a @ ironnet.tensor(rand(rng, (3, 1)))
+    loss = h.sum()
+    with pytest.raises(ValueError, match=r"grad: inputs must be leaf tensors \(weights\), input 1 is made by MatMul"):
+        ironnet.autograd.grad(loss, [a, h])
+    with pytest.raises(ValueError, match=r"grad: inputs must be leaf tensors \(weights\), input 0 is a ndarray"):
+        ironnet.autograd.grad(loss, [np.zeros(3)])
+    ironnet.autograd.grad(loss, [a])
+    with pytest.raises(RuntimeError, match=r"grad: the graph through .* already walked.*retain_graph=True"):
+        ironnet.autograd.grad(loss, [a])

@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include <optional>
+#include <vector>
 
 #include "bindings/common.h"
 #include "ops/optimizers.h"
@@ -45,6 +46,18 @@ void bind_optimizers(py::module_& m) {
       },
       py::arg("w"), py::arg("g"), py::arg("m"), py::arg("v"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"),
       py::arg("epsilon"), py::arg("step"), py::arg("weight_decay") = 0.0f, py::arg("grad_scale") = 1.0f,
+      py::arg("clip_value") = 0.0f);
+  m.def(
+      "adam_update_multi_",
+      [](std::vector<Tensor> w, const std::vector<Tensor>& g, std::vector<Tensor> m_bufs, std::vector<Tensor> v_bufs,
+         const std::vector<float>& grad_scales, float lr, float beta1, float beta2, float epsilon, int64_t step,
+         float weight_decay, float clip_value) {
+        py::gil_scoped_release release;
+        ops::adam_update_multi_(w, g, m_bufs, v_bufs, grad_scales, options(lr, weight_decay, 1.0f, clip_value), beta1,
+                                beta2, epsilon, step);
+      },
+      py::arg("w"), py::arg("g"), py::arg("m"), py::arg("v"), py::arg("grad_scales"), py::arg("lr"), py::arg("beta1"),
+      py::arg("beta2"), py::arg("epsilon"), py::arg("step"), py::arg("weight_decay") = 0.0f,
       py::arg("clip_value") = 0.0f);
   m.def("sum_of_squares", &ops::sum_of_squares, py::arg("x"), py::call_guard<py::gil_scoped_release>());
 }

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "core/host_block_cache.h"
 #include "ironnet/cuda_api.h"
 #include "ironnet/errors.h"
 
@@ -20,6 +21,11 @@ void aligned_host_free(void* ptr) { std::free(ptr); }
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   if (device.is_cpu()) {
+    if (nbytes >= host_block_cache::kMinBytes) {
+      void* data = host_block_cache::acquire(nbytes);
+      return std::shared_ptr<Storage>(
+          new Storage(data, nbytes, device, [data, nbytes] { host_block_cache::release(data, nbytes); }));
+    }
     void* data = aligned_host_alloc(nbytes);
     return std::shared_ptr<Storage>(new Storage(data, nbytes, device, [data] { aligned_host_free(data); }));
   }

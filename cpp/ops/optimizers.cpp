@@ -73,6 +73,27 @@ void adam_update_(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, const Update
   cpu::adam_update(u, m.data<float>(), v.data<float>(), beta1, beta2, epsilon, step);
 }
 
+void adam_update_multi_(std::vector<Tensor>& w, const std::vector<Tensor>& g, std::vector<Tensor>& m,
+                        std::vector<Tensor>& v, const std::vector<float>& grad_scales, const UpdateOptions& opts,
+                        float beta1, float beta2, float epsilon, int64_t step) {
+  const size_t n = w.size();
+  if (g.size() != n || m.size() != n || v.size() != n || grad_scales.size() != n)
+    fail<ValueError>("adam_update_multi_: expected one gradient, m, v and grad scale per weight; got ", n,
+                     " weights, ", g.size(), " gradients, ", m.size(), " m, ", v.size(), " v, ",
+                     grad_scales.size(), " grad scales");
+  if (step < 1) fail<ValueError>("adam_update_multi_: step counts from 1, got ", step);
+  std::vector<Tensor> g_dense(n);
+  std::vector<cpu::UpdateCommon> updates;
+  updates.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    UpdateOptions own = opts;
+    own.grad_scale = grad_scales[i];
+    updates.push_back(prepare("adam_update_multi_", w[i], g[i], g_dense[i], {{"m", &m[i]}, {"v", &v[i]}}, own));
+  }
+  for (size_t i = 0; i < n; ++i)
+    cpu::adam_update(updates[i], m[i].data<float>(), v[i].data<float>(), beta1, beta2, epsilon, step);
+}
+
 double sum_of_squares(const Tensor& x) {
   check_cpu_float32("sum_of_squares", "x", x);
   const Tensor dense = x.contiguous();

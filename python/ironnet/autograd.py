@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 from . import _C
+from .tensor import Tensor
 
 _state = threading.local()  # per thread, like every other framework's grad mode
 
@@ -55,9 +56,9 @@ class Context:
     def save_for_backward(self, *tensors: Any) -> None:
         self.saved_tensors = tensors
 
-    # Ops keep their own values on the context (ctx.dims = ...): an open namespace, typed as one.
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
+    if TYPE_CHECKING:  # ops keep their own values on the context (ctx.dims = ...): an open namespace,
+        # typed as one; only for the type checker, since a Python-level __setattr__ slows every store.
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     def __getattr__(self, name: str) -> Any:  # only reached for names never set
         raise AttributeError(f"the autograd context holds no {name!r}: forward did not save it")
@@ -98,8 +99,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
-        from .tensor import Tensor
-
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = is_grad_enabled() and any(needs)
         ctx = Context(needs)
@@ -116,8 +115,6 @@ class Function:
 
 def _ones_like(t: Any) -> Any:
     import numpy as np
-
-    from .tensor import Tensor
 
     return Tensor(_C.TensorImpl.from_numpy(np.ones(t.shape, np.float32), True)).to(t.device)
 
@@ -181,61 +178,94 @@ def _accumulate_leaf(leaf: Any, grad: Any) -> None:
         _C.axpy_(leaf.grad._impl, grad._impl, 1.0)
 
 
+def _seed(what: str, tensor: Any, grad: Optional[Any]) -> Any:
+    """The gradient a walk starts from: grad checked against tensor, or 1 for a one-element tensor."""
+    if not tensor.requires_grad:
+        raise RuntimeError(f"{what}: the tensor does not require grad and has no graph to walk")
+    if grad is None:
+        if tensor.numel() != 1:
+            raise ValueError(
+                f"{what}: grad can be implied only for a one-element tensor, got shape {tensor.shape}; "
+                "pass grad="
+            )
+        grad = _ones_like(tensor)
+    _check_grad(what, grad, tensor.shape)
+    return grad
+
+
+def _walk(what: str, tensor: Any, grad: Any, retain_graph: bool, to_leaf: Callable[[Any, Any], None]) -> None:
+    """Walks tensor's graph from d(.)/d(tensor) = grad, nodes in reverse topological order, and hands
+    each gradient contribution that reaches a leaf to to_leaf(leaf, contribution)."""
+    if tensor._grad_fn is None:
+        to_leaf(tensor, grad)
+        return
+    sums = {}  # (id(node), output index) -> _Sum
+    sums[(id(tensor._grad_fn), tensor._grad_index)] = _Sum()
+    sums[(id(tensor._grad_fn), tensor._grad_index)].add(grad)
+    with no_grad():  # backward functions record nothing; entered once per walk, not once per node
+        for node in _topological_order(tensor._grad_fn):
+            if node.freed:
+                raise RuntimeError(
+                    f"{what}: the graph through {node.name} was already walked and its saved tensors freed; "
+                    "pass retain_graph=True to the first walk to walk it again"
+                )
+            grads_out = []
+            for index, shape in enumerate(node.output_shapes):
+                acc = sums.pop((id(node), index), None)
+                grads_out.append(acc.value if acc is not None and acc.value is not None else _zeros(shape, node.device))
+            grads_in = node.function.backward(node.ctx, *grads_out)
+            if not isinstance(grads_in, tuple):
+                grads_in = (grads_in,)
+            if len(grads_in) != len(node.inputs):
+                raise RuntimeError(
+                    f"{node.name}.backward returned {len(grads_in)} gradients for {len(node.inputs)} inputs"
+                )
+            if not retain_graph:
+                node.ctx.saved_tensors = ()
+                node.freed = True
+            for inp, g in zip(node.inputs, grads_in):
+                if g is None or not getattr(inp, "requires_grad", False):
+                    continue
+                if inp._grad_fn is None:
+                    to_leaf(inp, g)
+                else:
+                    _check_grad(f"{node.name}.backward", g, inp.shape)
+                    sums.setdefault((id(inp._grad_fn), inp._grad_index), _Sum()).add(g)
+
+
 def backward(tensor: Any, grad: Optional[Any] = None, retain_graph: bool = False) -> None:
     """Computes d(tensor)/d(leaf) for every leaf that requires grad and adds it to `leaf.grad`.
 
     grad: d(loss)/d(tensor), same shape; implied as 1 for a one-element tensor. retain_graph keeps
     the saved tensors so the graph can be walked again.
     """
-    if not tensor.requires_grad:
-        raise RuntimeError("backward: the tensor does not require grad and has no graph to walk")
-    if grad is None:
-        if tensor.numel() != 1:
-            raise ValueError(
-                f"backward: grad can be implied only for a one-element tensor, got shape {tensor.shape}; "
-                "pass grad="
-            )
-        grad = _ones_like(tensor)
-    _check_grad("backward", grad, tensor.shape)
-    if tensor._grad_fn is None:
-        _accumulate_leaf(tensor, grad)
-        return
+    _walk("backward", tensor, _seed("backward", tensor, grad), retain_graph, _accumulate_leaf)
 
-    sums = {}  # (id(node), output index) -> _Sum
-    sums[(id(tensor._grad_fn), tensor._grad_index)] = _Sum()
-    sums[(id(tensor._grad_fn), tensor._grad_index)].add(grad)
-    for node in _topological_order(tensor._grad_fn):
-        if node.freed:
-            raise RuntimeError(
-                f"backward: the graph through {node.name} was already walked and its saved tensors freed; "
-                "pass retain_graph=True to the first backward to walk it again"
-            )
-        grads_out = []
-        for index, shape in enumerate(node.output_shapes):
-            acc = sums.pop((id(node), index), None)
-            grads_out.append(acc.value if acc is not None and acc.value is not None else _zeros(shape, node.device))
-        with no_grad():
-            grads_in = node.function.backward(node.ctx, *grads_out)
-        if not isinstance(grads_in, tuple):
-            grads_in = (grads_in,)
-        if len(grads_in) != len(node.inputs):
-            raise RuntimeError(
-                f"{node.name}.backward returned {len(grads_in)} gradients for {len(node.inputs)} inputs"
-            )
-        if not retain_graph:
-            node.ctx.saved_tensors = ()
-            node.freed = True
-        for inp, g in zip(node.inputs, grads_in):
-            if g is None or not getattr(inp, "requires_grad", False):
-                continue
-            if inp._grad_fn is None:
-                _accumulate_leaf(inp, g)
-            else:
-                _check_grad(f"{node.name}.backward", g, inp.shape)
-                sums.setdefault((id(inp._grad_fn), inp._grad_index), _Sum()).add(g)
+
+def grad(tensor: Any, inputs: Sequence[Any], grad_output: Optional[Any] = None,
+         retain_graph: bool = False) -> List[Optional[Any]]:
+    """d(tensor)/d(x) for each leaf x of `inputs` (shaped like x), None where the graph does not reach x;
+    unlike backward, no `.grad` is written and nothing is copied to be accumulated into later.
+
+    What fit needs each step: the gradients are read once by the optimizer. They may share memory with
+    each other or with tensors of the graph, so read them, never write into them.
+    grad_output: d(loss)/d(tensor), implied as 1 for a one-element tensor. retain_graph: as in backward.
+    """
+    for index, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or x._grad_fn is not None:
+            made_by = f"made by {x._grad_fn.name}" if isinstance(x, Tensor) else f"a {type(x).__name__}"
+            raise ValueError(f"grad: inputs must be leaf tensors (weights), input {index} is {made_by}")
+    sums: Dict[int, _Sum] = {id(x): _Sum() for x in inputs}
+
+    def to_leaf(leaf: Any, contribution: Any) -> None:
+        acc = sums.get(id(leaf))
+        if acc is not None:
+            _check_grad("grad", contribution, leaf.shape)
+            acc.add(contribution)
+
+    _walk("grad", tensor, _seed("grad", tensor, grad_output), retain_graph, to_leaf)
+    return [sums[id(x)].value for x in inputs]
 
 
 def _zeros(shape: tuple, device: str) -> Any:
-    from .tensor import Tensor
-
     return Tensor(_C.TensorImpl.zeros(shape, _C.DType.float32, device))

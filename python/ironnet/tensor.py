@@ -50,7 +50,10 @@ class Tensor:
         self._grad_fn = None  # the autograd Node that made this tensor; None for a leaf
         self._grad_index = 0  # which of that node's outputs this is
         self.grad: Optional["Tensor"] = None
-        self.requires_grad = requires_grad
+        if requires_grad:
+            self.requires_grad = True  # the setter checks the dtype
+        else:
+            self._requires_grad = False
 
     # --- autograd --------------------------------------------------------------------------------
     @property

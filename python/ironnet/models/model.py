@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .. import _C, losses as losses_mod, optimizers as optimizers_mod
+from .. import _C, autograd, losses as losses_mod, optimizers as optimizers_mod
 from .. import random as ir_random
 from ..autograd import no_grad
 from ..callbacks import Callback, History
@@ -133,12 +133,11 @@ class Model:
         """One optimizer step on a batch (x: an array, or a list of arrays for a multi-input model);
         returns its loss and predictions."""
         weights = self.trainable_weights
-        for w in weights:
-            w.grad = None
         y_pred = self.call(_batch_tensors(x), training=True)
         loss = self.loss(y, y_pred)
-        loss.backward()
-        self.optimizer.apply([w.grad for w in weights], weights)
+        # autograd.grad, not loss.backward(): the optimizer only reads the gradients, so they need not
+        # be copied into each weight's .grad (a copy per weight per step).
+        self.optimizer.apply(autograd.grad(loss, weights), weights)
         return float(loss.numpy()), y_pred.detach().numpy()
 
     def fit(self, x: Any = None, y: Any = None, batch_size: Optional[int] = 32, epochs: int = 1,

@@ -1,7 +1,7 @@
 """Adam and AdamW (Adam with decoupled weight decay, 0.004 by default as in Keras)."""
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from .. import _C
 from ..tensor import Tensor
@@ -26,10 +26,13 @@ class Adam(Optimizer):
     def _state_names(self) -> Sequence[str]:
         return ("m", "v")
 
-    def _update(self, weight: Tensor, grad: Tensor, state: Tuple[Tensor, ...], common: dict) -> None:
-        _C.adam_update_(weight._impl, grad._impl, state[0]._impl, state[1]._impl, common["lr"], self.beta_1,
-                        self.beta_2, self.epsilon, self.iterations + 1, common["weight_decay"],
-                        common["grad_scale"], common["clip_value"])
+    def _update_all(self, pairs: List[Tuple[Tensor, Tensor]], scales: List[float], common: dict) -> None:
+        # One native call for every weight: a Python round trip per weight costs more than the update
+        # of a small one (a bias, a 3x3 kernel).
+        states = [self._state_for(w) for _, w in pairs]
+        _C.adam_update_multi_([w._impl for _, w in pairs], [g._impl for g, _ in pairs], [s[0]._impl for s in states],
+                              [s[1]._impl for s in states], scales, common["lr"], self.beta_1, self.beta_2,
+                              self.epsilon, self.iterations + 1, common["weight_decay"], common["clip_value"])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

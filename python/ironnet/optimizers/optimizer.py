@@ -65,6 +65,12 @@ class Optimizer:
     def _update(self, weight: Tensor, grad: Tensor, state: Tuple[Tensor, ...], common: dict) -> None:
         raise NotImplementedError
 
+    def _update_all(self, pairs: List[Tuple[Tensor, Tensor]], scales: List[float], common: dict) -> None:
+        """Updates every (gradient, weight) pair, gradient i scaled by scales[i]; common holds lr,
+        weight_decay and clip_value. One `_update` per weight unless a subclass fuses them."""
+        for (g, w), scale in zip(pairs, scales):
+            self._update(w, g, self._state_for(w), {**common, "grad_scale": scale})
+
     # --- applying updates ------------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars: Iterable[Tuple[Optional[Tensor], Tensor]]) -> None:
         pairs = list(grads_and_vars)
@@ -83,16 +89,8 @@ class Optimizer:
                 raise ValueError(
                     f"{type(self).__name__}.apply: gradient {g.shape} does not match its weight {w.shape}"
                 )
-        lr = self.learning_rate
-        scales = self._clip_scales([g for g, _ in pairs])
-        for (g, w), scale in zip(pairs, scales):
-            common = dict(
-                lr=lr,
-                weight_decay=self.weight_decay or 0.0,
-                grad_scale=scale,
-                clip_value=self.clipvalue or 0.0,
-            )
-            self._update(w, g, self._state_for(w), common)
+        common = dict(lr=self.learning_rate, weight_decay=self.weight_decay or 0.0, clip_value=self.clipvalue or 0.0)
+        self._update_all(pairs, self._clip_scales([g for g, _ in pairs]), common)
         self.iterations += 1
 
     def _clip_scales(self, grads: List[Tensor]) -> List[float]:
