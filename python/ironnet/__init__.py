@@ -1,6 +1,6 @@
 """ironnet: deep learning on hand-written C++ (OpenMP + SIMD) and CUDA kernels."""
 from . import _C
-from . import activations, autograd, callbacks, cuda, datasets, initializers, layers, losses, metrics, models, ops, optimizers, plot
+from . import activations, autograd, baselines, callbacks, cuda, datasets, initializers, layers, losses, metrics, models, ops, optimizers, plot
 from .random import set_random_seed
 from .autograd import no_grad
 from .config import (
@@ -37,6 +37,7 @@ __all__ = [
     "set_random_seed",
     "losses",
     "datasets",
+    "baselines",
     "metrics",
     "plot",
     "autograd",

@@ -2,7 +2,8 @@
 
 Names and semantics follow scikit-learn (``accuracy_score``, ``precision_score``, ...), plus the
 Keras accuracy helpers that take probabilities (``binary_accuracy``, ``categorical_accuracy``,
-``sparse_categorical_accuracy``) and perplexity for language models. Every function returns a
+``sparse_categorical_accuracy``), perplexity for language models and corpus BLEU (``bleu``, in
+``metrics_text``) for generated text. Every function returns a
 Python float (``confusion_matrix`` an int64 array) and computes in float64.
 
 Zero division: where scikit-learn's default ``zero_division="warn"`` would warn and return 0.0
@@ -12,6 +13,8 @@ functions return 0.0 without a warning.
 from __future__ import annotations
 
 import numpy as np
+
+from .metrics_text import bleu
 
 __all__ = [
     "accuracy_score",
@@ -27,6 +30,7 @@ __all__ = [
     "r2_score",
     "perplexity",
     "perplexity_from_probs",
+    "bleu",
 ]
 
 
