@@ -89,6 +89,25 @@ def test_perplexity_from_logits_and_column_labels():
     assert logs["perplexity"] == pytest.approx(np.exp(logs["loss"]), rel=1e-5)
 
 
+def test_perplexity_over_every_step_of_a_sequence_output():
+    """A language model's shape: labels (B, T) against per-step probabilities (B, T, V); the
+    perplexity pools all B*T predictions (exp of the mean per-step crossentropy)."""
+    ironnet.set_random_seed(5)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((30, 7, 3)).astype(np.float32)
+    y = (x[..., 0] > 0).astype(np.int64) + (x[..., 1] > 0)
+    model = models.Sequential([layers.Dense(3, activation="softmax", input_shape=(7, 3))])
+    model.compile(optimizers.Adam(0.05), "sparse_categorical_crossentropy", metrics=["perplexity"])
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    prob = model.predict(x).astype(np.float64)
+    assert prob.shape == (30, 7, 3)
+    picked = np.take_along_axis(prob, y[..., None], axis=-1)
+    assert logs["perplexity"] == pytest.approx(np.exp(-np.mean(np.log(picked))), rel=1e-12)
+    assert logs["perplexity"] == pytest.approx(np.exp(logs["loss"]), rel=1e-5)
+    assert 1.0 < logs["perplexity"] < 3.0
+
+
 def test_metric_name_errors():
     model = models.Sequential([layers.Dense(1, input_shape=(2,))])
     with pytest.raises(ValueError, match="'perplexity' needs a sparse categorical crossentropy loss.*'mse'"):

@@ -1,0 +1,59 @@
+"""The three real recurrent tasks of examples/, trained with their fixed seeds, each against its
+baseline on the same data: a character LM against the Kneser-Ney trigram, a digit classifier
+against the majority class, a forecaster against persistence. Each takes up to about a minute on
+two cores, so they are marked slow."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import ironnet
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
+import char_lm  # noqa: E402  (examples/ is not a package)
+import sequence_classifier  # noqa: E402
+import time_series  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def two_threads():
+    previous = ironnet.get_num_threads()
+    ironnet.set_num_threads(2)
+    yield
+    ironnet.set_num_threads(previous)
+
+
+def test_char_lm_beats_the_trigram_and_samples_text():
+    start = time.perf_counter()
+    r = char_lm.run(epochs=2, units=128, cell="lstm", train_chars=400_000)
+    print(f"char LM: validation perplexity {r['val_perplexity']:.3f} against the trigram's "
+          f"{r['trigram_perplexity']:.3f}; {time.perf_counter() - start:.1f} s")
+    assert 3.0 < r["trigram_perplexity"] < 10.0  # a sane baseline, so beating it means something
+    assert r["val_perplexity"] < 0.9 * r["trigram_perplexity"]
+    # exp(loss) is the perplexity (the metric clips probabilities as the loss does).
+    assert r["val_perplexity"] == pytest.approx(np.exp(r["val_loss"]), rel=1e-4)
+    text = char_lm.sample(r["model"], r["vocab"], "def ", 80, 0.5, np.random.default_rng(0))
+    assert len(text) == 80 and set(text) <= set(r["vocab"].chars[1:])
+    # Cold sampling from a model that learned Python puts spaces and lower-case letters first.
+    assert sum(c == " " or c.islower() for c in text) > 40
+
+
+def test_sequence_classifier_beats_the_majority_class():
+    r = sequence_classifier.run(epochs=10)
+    print(f"digits GRU: test accuracy {r['accuracy']:.4f} against {r['majority_accuracy']:.4f}; "
+          f"{r['train_seconds']:.1f} s")
+    assert r["majority_accuracy"] < 0.15
+    assert r["accuracy"] > 0.9
+
+
+def test_time_series_forecast_beats_persistence():
+    r = time_series.run(epochs=6)
+    print(f"membrane GRU: test MSE {r['mse']:.3e} against persistence {r['persistence_mse']:.3e} and mean "
+          f"{r['mean_mse']:.3e}; {r['train_seconds']:.1f} s")
+    assert r["mse"] < 0.8 * r["persistence_mse"] < 0.8 * r["mean_mse"]
