@@ -82,7 +82,8 @@ class Bidirectional(Layer):
                 raise ValueError(f"{self.name}: initial_state, return_state and merge_mode=None work on real "
                                  f"data only; a functional model's layer call has one input and one output")
             return self._call_symbolic(inputs)
-        inputs = self._to_tensors(inputs)
+        if not isinstance(inputs, Tensor):
+            inputs = self._to_tensors(inputs)
         if not self.built:
             self.build_for(_batch_shape(inputs))
         return self.call(inputs, training=training, mask=mask, initial_state=initial_state)

@@ -154,7 +154,8 @@ class BaseRNN(Layer):
                 raise ValueError(f"{self.name}: initial_state and return_state work on real data only; a "
                                  f"functional model's layer call has one input and one output")
             return self._call_symbolic(inputs)
-        inputs = self._to_tensors(inputs)
+        if not isinstance(inputs, Tensor):
+            inputs = self._to_tensors(inputs)
         if not self.built:
             self.build_for(_batch_shape(inputs))
         return self.call(inputs, training=training, mask=mask, initial_state=initial_state)
