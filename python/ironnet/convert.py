@@ -135,9 +135,10 @@ def from_torch(layers: Layers, state_dict: Mapping[str, Any]) -> None:
     """Sets the stack's weights from a PyTorch nn.RNN/LSTM/GRU state dict (arrays or tensors). Unbuilt
     layers are built for the input size the state dict implies. Every key the stack needs must be
     there with the matching shape; keys the stack does not use are an error too (a deeper or
-    bidirectional module does not silently half-load)."""
+    bidirectional module does not silently half-load). Nothing is set unless everything fits."""
     stack = _stack(layers)
     used = set()
+    loads: List[Tuple[Any, List[np.ndarray]]] = []
     input_size = None
     for k, layer in enumerate(stack):
         for suffix, cell in _directions(layer):
@@ -155,7 +156,7 @@ def from_torch(layers: Layers, state_dict: Mapping[str, Any]) -> None:
                 b_hh = _gate_blocks(cell, _array(state_dict, f"bias_hh{key}", (width,)))
                 weights.append(np.stack([b_ih, b_hh]) if cell.bias.ndim == 2 else b_ih + b_hh)
                 used.update({f"bias_ih{key}", f"bias_hh{key}"})
-            cell.set_weights(weights)
+            loads.append((cell, weights))
         if isinstance(layer, Bidirectional) and not layer.built:
             layer.build_for((None, None, layer.forward_layer.kernel.shape[0]))
         input_size = (2 if isinstance(layer, Bidirectional) else 1) * _directions(layer)[0][1].units
@@ -163,6 +164,8 @@ def from_torch(layers: Layers, state_dict: Mapping[str, Any]) -> None:
     if extra:
         raise ValueError(f"convert: the state dict has weights the {len(stack)}-layer stack does not use: {extra}; "
                          f"pass one layer per num_layers and Bidirectional layers for a bidirectional module")
+    for cell, weights in loads:
+        cell.set_weights(weights)
 
 
 def _array_shape(state_dict: Mapping[str, Any], key: str) -> Tuple[int, ...]:
