@@ -89,6 +89,27 @@ class VarianceScaling(Initializer):
         return _truncated_normal(rng, tuple(shape), math.sqrt(variance) / 0.87962566103423978).astype(np.float32)
 
 
+class Orthogonal(Initializer):
+    """A (semi-)orthogonal matrix times `gain` (Keras's Orthogonal; the recurrent kernels' default, so
+    repeated multiplication by it neither explodes nor vanishes). The shape is flattened to
+    (prod(shape[:-1]), shape[-1]); the Q of a Gaussian matrix's QR, with R's diagonal signs folded in
+    so the distribution is uniform over orthogonal matrices."""
+
+    def __init__(self, gain: float = 1.0):
+        self.gain = gain
+
+    def __call__(self, shape, rng):
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal: needs a shape of rank 2 or more, got {tuple(shape)}")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q).reshape(shape).astype(np.float32)
+
+
 def GlorotUniform() -> VarianceScaling:
     return VarianceScaling(1.0, "fan_avg", "uniform")
 
@@ -119,6 +140,7 @@ _BY_NAME: Dict[str, Callable[[], Initializer]] = {
     "he_normal": HeNormal,
     "he_uniform": HeUniform,
     "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal,
 }
 
 

@@ -1,12 +1,15 @@
 """Layers (keras.layers names, arguments and weight layouts)."""
 from .augmentation import RandomFlip, RandomRotation, RandomTranslation
 from .base import Layer
+from .bidirectional import Bidirectional
 from .convolutional import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten, Input, InputLayer
+from .jordan import JordanRNN
 from .merging import Add, Concatenate, Multiply, Subtract
 from .normalization import BatchNormalization
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
+from .recurrent import GRU, LSTM, SimpleRNN
 from .regularization import Dropout
 from .symbolic import SymbolicTensor
 
@@ -14,13 +17,14 @@ from .symbolic import SymbolicTensor
 _BUILT_IN = (InputLayer, Dense, Activation, Flatten, Dropout, Add, Subtract, Multiply, Concatenate,
              Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
              GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-             BatchNormalization, RandomFlip, RandomRotation, RandomTranslation)
+             BatchNormalization, RandomFlip, RandomRotation, RandomTranslation,
+             SimpleRNN, JordanRNN, LSTM, GRU, Bidirectional)
 
 __all__ = ["Layer", "Input", "SymbolicTensor", "serialize", "deserialize", "InputLayer", "Dense", "Activation",
            "Flatten", "Dropout", "Add", "Subtract", "Multiply", "Concatenate", "Conv1D", "Conv2D", "MaxPooling1D",
            "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization", "RandomFlip", "RandomRotation",
-           "RandomTranslation"]
+           "RandomTranslation", "SimpleRNN", "JordanRNN", "LSTM", "GRU", "Bidirectional"]
 
 
 def _registry() -> dict:
