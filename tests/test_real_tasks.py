@@ -31,17 +31,21 @@ def two_threads():
 
 def test_char_lm_beats_the_trigram_and_samples_text():
     start = time.perf_counter()
-    r = char_lm.run(epochs=2, units=128, cell="lstm", train_chars=400_000)
+    r = char_lm.run(epochs=3, units=128, cell="gru")
     print(f"char LM: validation perplexity {r['val_perplexity']:.3f} against the trigram's "
           f"{r['trigram_perplexity']:.3f}; {time.perf_counter() - start:.1f} s")
-    assert 3.0 < r["trigram_perplexity"] < 10.0  # a sane baseline, so beating it means something
-    assert r["val_perplexity"] < 0.9 * r["trigram_perplexity"]
+    assert 4.0 < r["trigram_perplexity"] < 8.0  # a sane baseline, so beating it means something
+    assert r["val_perplexity"] < 0.8 * r["trigram_perplexity"]
     # exp(loss) is the perplexity (the metric clips probabilities as the loss does).
     assert r["val_perplexity"] == pytest.approx(np.exp(r["val_loss"]), rel=1e-4)
-    text = char_lm.sample(r["model"], r["vocab"], "def ", 80, 0.5, np.random.default_rng(0))
-    assert len(text) == 80 and set(text) <= set(r["vocab"].chars[1:])
-    # Cold sampling from a model that learned Python puts spaces and lower-case letters first.
-    assert sum(c == " " or c.islower() for c in text) > 40
+    vocab = r["vocab"]
+    text = char_lm.sample(r["model"], vocab, "def ", 200, 1.0, np.random.default_rng(0))
+    assert len(text) == 200 and set(text) <= set(vocab.chars[1:])
+    # The samples read like Python to an independent judge: the trigram finds them far likelier
+    # than uniformly random characters (perplexity vocab.size), near its perplexity on real code.
+    assert r["trigram"].perplexity(vocab.encode("def " + text)) < 3 * r["trigram_perplexity"]
+    uniform = np.random.default_rng(0).integers(1, vocab.size, 200)
+    assert r["trigram"].perplexity(uniform) > 5 * r["trigram_perplexity"]
 
 
 def test_sequence_classifier_beats_the_majority_class():
