@@ -31,5 +31,6 @@ void bind_image(py::module_& m);
 void bind_batchnorm(py::module_& m);
 void bind_pooling(py::module_& m);
 void bind_conv2d(py::module_& m);
+void bind_recurrent(py::module_& m);
 
 }  // namespace ironnet::bindings

@@ -64,4 +64,5 @@ PYBIND11_MODULE(_C, m) {
   bindings::bind_batchnorm(m);
   bindings::bind_pooling(m);
   bindings::bind_conv2d(m);
+  bindings::bind_recurrent(m);
 }

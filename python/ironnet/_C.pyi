@@ -111,6 +111,19 @@ def conv2d_relu_max_pool2d_backward(
     pool: tuple[int, int], pool_strides: tuple[int, int], pool_padding: str, need_dx: bool, need_dw: bool,
     need_db: bool,
 ) -> tuple[Optional[TensorImpl], Optional[TensorImpl], Optional[TensorImpl]]: ...
+def recurrent_forward(
+    cell: str, x: TensorImpl, kernel: TensorImpl, recurrent_kernel: TensorImpl, bias: Optional[TensorImpl],
+    h0: Optional[TensorImpl], c0: Optional[TensorImpl], mask: Optional[TensorImpl],
+    recurrent_mask: Optional[TensorImpl], reverse: bool, reset_after: bool, activation: str,
+    recurrent_activation: str, training: bool,
+) -> tuple[TensorImpl, TensorImpl, Optional[TensorImpl], Optional[TensorImpl]]: ...
+def recurrent_backward(
+    cell: str, x: TensorImpl, kernel: TensorImpl, recurrent_kernel: TensorImpl, bias: Optional[TensorImpl],
+    h0: Optional[TensorImpl], c0: Optional[TensorImpl], mask: Optional[TensorImpl],
+    recurrent_mask: Optional[TensorImpl], reverse: bool, reset_after: bool, activation: str,
+    recurrent_activation: str, workspace: TensorImpl, dy: TensorImpl, dh_last: Optional[TensorImpl],
+    dc_last: Optional[TensorImpl], need: Sequence[bool],
+) -> tuple[Optional[TensorImpl], ...]: ...
 def axpy_(y: TensorImpl, x: TensorImpl, alpha: float = 1.0) -> None: ...
 def sgd_update_(w: TensorImpl, g: TensorImpl, velocity: Optional[TensorImpl], lr: float, momentum: float,
                 nesterov: bool, weight_decay: float = 0.0, grad_scale: float = 1.0, clip_value: float = 0.0) -> None: ...

@@ -18,6 +18,7 @@ from .pooling import (
     max_pool2d,
     pool_output_length,
 )
+from .recurrent import gru, lstm, simple_rnn
 from .shape import concatenate, reshape, transpose
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "max_pool2d", "avg_pool2d", "global_max_pool2d", "global_avg_pool2d",
     "max_pool1d", "avg_pool1d", "global_max_pool1d", "global_avg_pool1d", "pool_output_length",
     "conv2d", "conv1d", "conv_output_length", "conv2d_relu_max_pool2d",
+    "lstm", "gru", "simple_rnn",
 ]

@@ -1,0 +1,389 @@
+// Pointwise recurrent-cell kernel bodies, included once per ISA (recurrent_cells_{portable,avx2,
+// avx512}.cpp), each compiled with its own flags. Every kernel walks batch rows and, within a row,
+// the slice's units in `omp simd` loops; activations run in place over whole blocks with the choice
+// of function made outside the loop, so each loop vectorizes. Derivatives are taken from the
+// activated values (tanh' = 1 - y^2, sigmoid' = y (1 - y), ...), which is all backward saves.
+// Everything here has internal linkage; only make_table() hands the functions out.
+#pragma once
+#include <cmath>
+#include <cstring>
+
+#include "kernels/cpu/recurrent_cells_table.h"
+#include "kernels/cpu/vec_math.h"
+
+namespace ironnet::cpu::rnn_detail {
+namespace {
+
+// --- activations over a block, in place ---------------------------------------------------------
+
+void activate(RnnActivation act, float* v, int64_t n) {
+  switch (act) {
+    case RnnActivation::Tanh:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) {
+        const float e = fast_exp(-2.0f * std::fabs(v[i]));  // in (0, 1]: no overflow
+        const float t = (1.0f - e) / (1.0f + e);
+        v[i] = v[i] < 0.0f ? -t : t;
+      }
+      break;
+    case RnnActivation::Relu:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0.0f ? v[i] : 0.0f;
+      break;
+    case RnnActivation::Sigmoid:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) {
+        const float e = fast_exp(-std::fabs(v[i]));
+        const float s = 1.0f / (1.0f + e);
+        v[i] = v[i] >= 0.0f ? s : e * s;
+      }
+      break;
+    case RnnActivation::Linear: break;
+  }
+}
+
+void activate_gate(RnnGateActivation act, float* v, int64_t n) {
+  if (act == RnnGateActivation::Sigmoid) {
+    activate(RnnActivation::Sigmoid, v, n);
+    return;
+  }
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {  // relu6(x + 3) / 6
+    const float s = (v[i] + 3.0f) * (1.0f / 6.0f);
+    v[i] = s < 0.0f ? 0.0f : (s > 1.0f ? 1.0f : s);
+  }
+}
+
+// g[i] *= f'(x_i), f' written in terms of y = f(x).
+void scale_by_derivative(RnnActivation act, const float* y, float* g, int64_t n) {
+  switch (act) {
+    case RnnActivation::Tanh:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) g[i] *= 1.0f - y[i] * y[i];
+      break;
+    case RnnActivation::Relu:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) g[i] = y[i] > 0.0f ? g[i] : 0.0f;
+      break;
+    case RnnActivation::Sigmoid:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) g[i] *= y[i] * (1.0f - y[i]);
+      break;
+    case RnnActivation::Linear: break;
+  }
+}
+
+void scale_by_gate_derivative(RnnGateActivation act, const float* y, float* g, int64_t n) {
+  if (act == RnnGateActivation::Sigmoid) {
+    scale_by_derivative(RnnActivation::Sigmoid, y, g, n);
+    return;
+  }
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) g[i] = (y[i] > 0.0f && y[i] < 1.0f) ? g[i] * (1.0f / 6.0f) : 0.0f;
+}
+
+// --- helpers -----------------------------------------------------------------------------------
+
+void add_into(float* v, const float* a, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) v[i] += a[i];
+}
+
+void copy(float* dst, const float* src, int64_t n) { std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float)); }
+void zero(float* dst, int64_t n) { std::memset(dst, 0, static_cast<size_t>(n) * sizeof(float)); }
+
+bool is_padded(const int32_t* mask, int64_t ld_mask, int64_t b) { return mask && mask[b * ld_mask] == 0; }
+
+// Adds the input projection (and the recurrent bias, when there is one) to gate blocks [g0, g1) of row b.
+void add_inputs(const ForwardStep& s, float* gates, const float* xw, int g0, int g1) {
+  const int64_t nu = s.u1 - s.u0;
+  for (int g = g0; g < g1; ++g) {
+    add_into(gates + g * nu, xw + g * s.units + s.u0, nu);
+    if (s.recurrent_bias) add_into(gates + g * nu, s.recurrent_bias + g * s.units + s.u0, nu);
+  }
+}
+
+// A padded step: the state passes through unchanged, y is 0, and nothing is saved that backward reads.
+void carry_state(const ForwardStep& s, int64_t b, int saved_count) {
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0;
+  copy(s.h_out + b * s.ld_out + u0, s.h_in + b * s.ld_in + u0, nu);
+  if (s.a_out) copy(s.a_out + b * s.ld_out + u0, s.a_in + b * s.ld_in + u0, nu);
+  if (s.c_out) copy(s.c_out + b * s.ld_out + u0, s.c_in + b * s.ld_in + u0, nu);
+  zero(s.y + b * s.ld_y + u0, nu);
+  if (s.saved)
+    for (int g = 0; g < saved_count; ++g) zero(s.saved + b * s.ld_saved + g * s.units + u0, nu);
+}
+
+// Writes h_t (already in h_out) to y and, under a recurrent mask, h_t * mask to a_out; saves blocks.
+void finish_row(const ForwardStep& s, int64_t b, const float* gates, int saved_count) {
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0;
+  const float* h = s.h_out + b * s.ld_out + u0;
+  copy(s.y + b * s.ld_y + u0, h, nu);
+  if (s.a_out) {
+    const float* m = s.recurrent_mask + b * s.units + u0;
+    float* a = s.a_out + b * s.ld_out + u0;
+#pragma omp simd
+    for (int64_t j = 0; j < nu; ++j) a[j] = h[j] * m[j];
+  }
+  if (s.saved)
+    for (int g = 0; g < saved_count; ++g) copy(s.saved + b * s.ld_saved + g * s.units + u0, gates + g * nu, nu);
+}
+
+// --- forward -----------------------------------------------------------------------------------
+
+void lstm_forward(const ForwardStep& s) {
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0;
+  for (int64_t b = 0; b < s.batch; ++b) {
+    if (is_padded(s.mask, s.ld_mask, b)) {
+      carry_state(s, b, 5);
+      continue;
+    }
+    float* g = s.gates + b * s.ld_gates;
+    add_inputs(s, g, s.xw + b * s.ld_xw, 0, 4);
+    activate_gate(s.gate_act, g, 2 * nu);  // i, f
+    activate(s.act, g + 2 * nu, nu);      // c~
+    activate_gate(s.gate_act, g + 3 * nu, nu);  // o
+    const float *i = g, *f = g + nu, *cc = g + 2 * nu;
+    const float* c_prev = s.c_in + b * s.ld_in + u0;
+    float* c = s.c_out + b * s.ld_out + u0;
+    float* ac = g + 4 * nu;
+#pragma omp simd
+    for (int64_t j = 0; j < nu; ++j) {
+      c[j] = f[j] * c_prev[j] + i[j] * cc[j];
+      ac[j] = c[j];
+    }
+    activate(s.act, ac, nu);
+    const float* o = g + 3 * nu;
+    float* h = s.h_out + b * s.ld_out + u0;
+#pragma omp simd
+    for (int64_t j = 0; j < nu; ++j) h[j] = o[j] * ac[j];
+    finish_row(s, b, g, 5);
+  }
+}
+
+// h_t = z h_{t-1} + (1 - z) h~ for row b, h~ in block 2 of g.
+void gru_combine(const ForwardStep& s, int64_t b, const float* g) {
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0;
+  const float *z = g, *hh = g + 2 * nu, *h_prev = s.h_in + b * s.ld_in + u0;
+  float* h = s.h_out + b * s.ld_out + u0;
+#pragma omp simd
+  for (int64_t j = 0; j < nu; ++j) h[j] = z[j] * h_prev[j] + (1.0f - z[j]) * hh[j];
+}
+
+void gru_forward(const ForwardStep& s) {
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
+  for (int64_t b = 0; b < s.batch; ++b) {
+    if (is_padded(s.mask, s.ld_mask, b)) {
+      carry_state(s, b, 4);
+      continue;
+    }
+    float* g = s.gates + b * s.ld_gates;
+    const float* xw = s.xw + b * s.ld_xw;
+    add_inputs(s, g, xw, 0, 2);
+    activate_gate(s.gate_act, g, 2 * nu);
+    // Block 3 keeps h U_h + rb_h (backward's dr); block 2 becomes h~ = act(x W_h + b_h + r * that).
+    float *hh = g + 2 * nu, *rec = g + 3 * nu;
+    const float *r = g + nu, *xh = xw + 2 * H + u0;
+    const float* rb = s.recurrent_bias ? s.recurrent_bias + 2 * H + u0 : nullptr;
+#pragma omp simd
+    for (int64_t j = 0; j < nu; ++j) {
+      rec[j] = hh[j] + (rb ? rb[j] : 0.0f);
+      hh[j] = xh[j] + r[j] * rec[j];
+    }
+    activate(s.act, hh, nu);
+    gru_combine(s, b, g);
+    finish_row(s, b, g, 4);
+  }
+}
+
+void gru_reset_gates(const ForwardStep& s) {
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0;
+  for (int64_t b = 0; b < s.batch; ++b) {
+    float* rh = s.rh + b * s.ld_rh + u0;
+    if (is_padded(s.mask, s.ld_mask, b)) {
+      zero(rh, nu);  // finite zeros: the candidate GEMM and dW_h read this row
+      continue;
+    }
+    float* g = s.gates + b * s.ld_gates;
+    add_inputs(s, g, s.xw + b * s.ld_xw, 0, 2);
+    activate_gate(s.gate_act, g, 2 * nu);
+    const float *r = g + nu, *a = s.a_in + b * s.ld_in + u0;
+#pragma omp simd
+    for (int64_t j = 0; j < nu; ++j) rh[j] = r[j] * a[j];
+  }
+}
+
+void gru_update(const ForwardStep& s) {
+  const int64_t nu = s.u1 - s.u0;
+  for (int64_t b = 0; b < s.batch; ++b) {
+    if (is_padded(s.mask, s.ld_mask, b)) {
+      carry_state(s, b, 3);
+      continue;
+    }
+    float* g = s.gates + b * s.ld_gates;
+    add_inputs(s, g, s.xw + b * s.ld_xw, 2, 3);
+    activate(s.act, g + 2 * nu, nu);
+    gru_combine(s, b, g);
+    finish_row(s, b, g, 3);
+  }
+}
+
+void simple_forward(const ForwardStep& s) {
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0;
+  for (int64_t b = 0; b < s.batch; ++b) {
+    if (is_padded(s.mask, s.ld_mask, b)) {
+      carry_state(s, b, 1);
+      continue;
+    }
+    float* g = s.gates + b * s.ld_gates;
+    add_inputs(s, g, s.xw + b * s.ld_xw, 0, 1);
+    activate(s.act, g, nu);
+    copy(s.h_out + b * s.ld_out + u0, g, nu);
+    finish_row(s, b, g, 1);
+  }
+}
+
+// --- backward ----------------------------------------------------------------------------------
+
+// dh (row b, units of the slice) += dy: the total gradient reaching h_t. Returns false (and zeroes
+// the step's gate gradients) on a padded step, whose state passed through with its gradient.
+bool begin_row(const BackwardStep& s, int64_t b, int blocks) {
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0;
+  if (is_padded(s.mask, s.ld_mask, b)) {
+    for (int g = 0; g < blocks; ++g) {
+      zero(s.dg + b * s.ld_dg + g * s.units + u0, nu);
+      if (s.dg_rec) zero(s.dg_rec + b * s.ld_dg + g * s.units + u0, nu);
+    }
+    return false;
+  }
+  add_into(s.dh + b * s.units + u0, s.dy + b * s.ld_y + u0, nu);
+  return true;
+}
+
+void lstm_backward(const BackwardStep& s) {
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
+  for (int64_t b = 0; b < s.batch; ++b) {
+    if (!begin_row(s, b, 4)) continue;
+    const float* sv = s.saved + b * s.ld_saved + u0;
+    const float *i = sv, *f = sv + H, *cc = sv + 2 * H, *o = sv + 3 * H, *ac = sv + 4 * H;
+    const float* c_prev = s.c_in + b * s.ld_in + u0;
+    float *dh = s.dh + b * H + u0, *dc = s.dc + b * H + u0;
+    float* dg = s.dg + b * s.ld_dg + u0;
+    float *di = dg, *df = dg + H, *dcc = dg + 2 * H, *dout = dg + 3 * H;
+    // dc~'s slot first holds dL/d act(c_t), scaled into dL/dc_t through act'.
+#pragma omp simd
+    for (int64_t j = 0; j < nu; ++j) dcc[j] = dh[j] * o[j];
+    scale_by_derivative(s.act, ac, dcc, nu);
+#pragma omp simd
+    for (int64_t j = 0; j < nu; ++j) {
+      const float dct = dc[j] + dcc[j];
+      dout[j] = dh[j] * ac[j];
+      di[j] = dct * cc[j];
+      df[j] = dct * c_prev[j];
+      dcc[j] = dct * i[j];
+      dc[j] = dct * f[j];
+      dh[j] = 0.0f;  // all of h_{t-1}'s gradient comes through the recurrent GEMM
+    }
+    scale_by_gate_derivative(s.gate_act, i, di, nu);
+    scale_by_gate_derivative(s.gate_act, f, df, nu);
+    scale_by_derivative(s.act, cc, dcc, nu);
+    scale_by_gate_derivative(s.gate_act, o, dout, nu);
+  }
+}
+
+// dz and dh~ of h_t = z h_{t-1} + (1 - z) h~ through their activations; dh becomes the direct part z dh.
+void gru_backward_common(const BackwardStep& s, int64_t b) {
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
+  const float* sv = s.saved + b * s.ld_saved + u0;
+  const float *z = sv, *hh = sv + 2 * H, *h_prev = s.h_in + b * s.ld_in + u0;
+  float* dh = s.dh + b * H + u0;
+  float* dg = s.dg + b * s.ld_dg + u0;
+  float *dz = dg, *dhh = dg + 2 * H;
+#pragma omp simd
+  for (int64_t j = 0; j < nu; ++j) {
+    dz[j] = dh[j] * (h_prev[j] - hh[j]);
+    dhh[j] = dh[j] * (1.0f - z[j]);
+    dh[j] *= z[j];
+  }
+  scale_by_gate_derivative(s.gate_act, z, dz, nu);
+  scale_by_derivative(s.act, hh, dhh, nu);
+}
+
+void gru_backward(const BackwardStep& s) {
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
+  for (int64_t b = 0; b < s.batch; ++b) {
+    if (!begin_row(s, b, 3)) continue;
+    gru_backward_common(s, b);
+    const float* sv = s.saved + b * s.ld_saved + u0;
+    const float *r = sv + H, *rec = sv + 3 * H;
+    float *dg = s.dg + b * s.ld_dg + u0, *dgr = s.dg_rec + b * s.ld_dg + u0;
+    float *dr = dg + H, *dhh = dg + 2 * H;
+#pragma omp simd
+    for (int64_t j = 0; j < nu; ++j) {
+      dr[j] = dhh[j] * rec[j];
+      dgr[2 * H + j] = dhh[j] * r[j];
+    }
+    scale_by_gate_derivative(s.gate_act, r, dr, nu);
+    copy(dgr, dg, nu);
+    copy(dgr + H, dr, nu);
+  }
+}
+
+void gru_backward_update(const BackwardStep& s) {
+  for (int64_t b = 0; b < s.batch; ++b)
+    if (begin_row(s, b, 3)) gru_backward_common(s, b);
+}
+
+void gru_backward_reset(const BackwardStep& s) {
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
+  for (int64_t b = 0; b < s.batch; ++b) {
+    if (is_padded(s.mask, s.ld_mask, b)) continue;  // begin_row zeroed dr; drh is 0 from dG_h = 0
+    const float* r = s.saved + b * s.ld_saved + u0 + H;
+    const float* a = s.a_in + b * s.ld_in + u0;
+    float* dr = s.dg + b * s.ld_dg + u0 + H;
+    float* drh = s.drh + b * s.ld_drh;
+#pragma omp simd
+    for (int64_t j = 0; j < nu; ++j) {
+      dr[j] = drh[j] * a[j];
+      drh[j] *= r[j];  // now dL/d(h * mask) through r * (h * mask)
+    }
+    scale_by_gate_derivative(s.gate_act, r, dr, nu);
+  }
+}
+
+void simple_backward(const BackwardStep& s) {
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
+  for (int64_t b = 0; b < s.batch; ++b) {
+    if (!begin_row(s, b, 1)) continue;
+    float* dh = s.dh + b * H + u0;
+    float* dg = s.dg + b * s.ld_dg + u0;
+    copy(dg, dh, nu);
+    zero(dh, nu);
+    scale_by_derivative(s.act, s.saved + b * s.ld_saved + u0, dg, nu);
+  }
+}
+
+void add_recurrent_grad(int64_t batch, int64_t units, int64_t u0, int64_t u1, const float* rec, int64_t ld_rec,
+                        const float* recurrent_mask, float* dh) {
+  const int64_t nu = u1 - u0;
+  for (int64_t b = 0; b < batch; ++b) {
+    const float* r = rec + b * ld_rec;
+    float* d = dh + b * units + u0;
+    if (recurrent_mask) {
+      const float* m = recurrent_mask + b * units + u0;
+#pragma omp simd
+      for (int64_t j = 0; j < nu; ++j) d[j] += r[j] * m[j];
+    } else {
+      add_into(d, r, nu);
+    }
+  }
+}
+
+CellTable make_table() {
+  return CellTable{lstm_forward,  gru_forward,   gru_reset_gates,     gru_update,         simple_forward,
+                   lstm_backward, gru_backward,  gru_backward_update, gru_backward_reset, simple_backward,
+                   add_recurrent_grad};
+}
+
+}  // namespace
+}  // namespace ironnet::cpu::rnn_detail
