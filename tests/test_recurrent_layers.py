@@ -366,3 +366,16 @@ def test_bad_arguments_and_inputs_raise_clear_errors(rng):
         layer(np.zeros((2, 5, 4), np.float32), mask=np.ones((2, 4), bool))
     with pytest.raises(ValueError, match=r"initial_state and return_state work on real data only"):
         layers.GRU(2, return_state=True)(layers.Input((3, 2)))
+
+
+def test_functional_model_with_recurrent_layers(rng):
+    inputs = layers.Input((5, 3))
+    seq = layers.Bidirectional(layers.GRU(4, return_sequences=True))(inputs)
+    outputs = layers.Dense(2)(layers.LSTM(3)(seq))
+    model = models.Model(inputs, outputs)
+    x = rng.standard_normal((2, 5, 3)).astype(np.float32)
+    by_hand = model.layers[3](model.layers[2](model.layers[1](x))).numpy()
+    np.testing.assert_array_equal(model.predict(x), by_hand)
+    clone = models.Functional.from_config(model.get_config())
+    assert [type(layer).__name__ for layer in clone.layers] == ["InputLayer", "Bidirectional", "LSTM", "Dense"]
+    assert clone.layers[2].output_shape == (None, 3)
