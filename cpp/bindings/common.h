@@ -25,6 +25,7 @@ void bind_gemm(py::module_& m);
 void bind_elementwise(py::module_& m);
 void bind_optimizers(py::module_& m);
 void bind_dropout(py::module_& m);
+void bind_embedding(py::module_& m);
 void bind_activations(py::module_& m);
 void bind_losses(py::module_& m);
 void bind_image(py::module_& m);

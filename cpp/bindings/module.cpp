@@ -58,6 +58,7 @@ PYBIND11_MODULE(_C, m) {
   bindings::bind_elementwise(m);
   bindings::bind_optimizers(m);
   bindings::bind_dropout(m);
+  bindings::bind_embedding(m);
   bindings::bind_activations(m);
   bindings::bind_losses(m);
   bindings::bind_image(m);

@@ -5,6 +5,7 @@ from .conv import conv1d, conv2d, conv_output_length
 from .conv_pool import conv2d_relu_max_pool2d
 from .dropout import dropout
 from .elementwise import add, div, mean, mul, neg, sub, sum
+from .embedding import embedding
 from .linalg import gemm, linear, matmul, pack_b
 from .normalization import batch_norm
 from .pooling import (
@@ -27,6 +28,7 @@ __all__ = [
     "transpose", "reshape", "concatenate",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
     "dropout",
+    "embedding",
     "affine_warp", "flip", "rotation_transforms", "translation_transforms",
     "batch_norm",
     "max_pool2d", "avg_pool2d", "global_max_pool2d", "global_avg_pool2d",
