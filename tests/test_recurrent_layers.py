@@ -379,3 +379,26 @@ def test_functional_model_with_recurrent_layers(rng):
     clone = models.Functional.from_config(model.get_config())
     assert [type(layer).__name__ for layer in clone.layers] == ["InputLayer", "Bidirectional", "LSTM", "Dense"]
     assert clone.layers[2].output_shape == (None, 3)
+
+
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_embedding_mask_zero_makes_padded_batches_equal_unpadded_sequences(rng, padding):
+    """Embedding(mask_zero=True) -> recurrent layers -> Dense: the mask travels through the model."""
+    ironnet.set_random_seed(4)
+    model = models.Sequential([  # no Input: sequences of any length
+        layers.Embedding(10, 4, mask_zero=True),
+        layers.Bidirectional(layers.GRU(5, return_sequences=True)),
+        layers.LSTM(3, go_backwards=True),
+        layers.Dense(2),
+    ])
+    lengths = [6, 2, 4]
+    ids = np.zeros((3, 6), np.int64)
+    for i, n in enumerate(lengths):
+        tokens = rng.integers(1, 10, n)
+        ids[i, :n] = tokens if padding == "post" else 0
+        if padding == "pre":
+            ids[i, 6 - n:] = tokens
+    batch = model.predict(ids)
+    for i, n in enumerate(lengths):
+        alone = ids[i:i + 1, :n] if padding == "post" else ids[i:i + 1, 6 - n:]
+        np.testing.assert_allclose(batch[i], model(alone).numpy()[0], rtol=1e-5, atol=1e-6)
