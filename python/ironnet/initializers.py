@@ -135,6 +135,7 @@ _BY_NAME: Dict[str, Callable[[], Initializer]] = {
     "ones": Ones,
     "random_normal": RandomNormal,
     "random_uniform": RandomUniform,
+    "uniform": RandomUniform,  # Keras's alias (Embedding's default)
     "glorot_uniform": GlorotUniform,
     "glorot_normal": GlorotNormal,
     "he_normal": HeNormal,

@@ -4,7 +4,9 @@ from .base import Layer
 from .bidirectional import Bidirectional
 from .convolutional import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten, Input, InputLayer
+from .embedding import Embedding
 from .jordan import JordanRNN
+from .masking import Masking
 from .merging import Add, Concatenate, Multiply, Subtract
 from .normalization import BatchNormalization
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
@@ -12,19 +14,21 @@ from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D
 from .recurrent import GRU, LSTM, SimpleRNN
 from .regularization import Dropout
 from .symbolic import SymbolicTensor
+from .time_distributed import TimeDistributed
 
 # Every built-in layer class, by the name its saved configs use.
 _BUILT_IN = (InputLayer, Dense, Activation, Flatten, Dropout, Add, Subtract, Multiply, Concatenate,
              Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
              GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-             BatchNormalization, RandomFlip, RandomRotation, RandomTranslation,
+             BatchNormalization, RandomFlip, RandomRotation, RandomTranslation, Embedding, Masking, TimeDistributed,
              SimpleRNN, JordanRNN, LSTM, GRU, Bidirectional)
 
 __all__ = ["Layer", "Input", "SymbolicTensor", "serialize", "deserialize", "InputLayer", "Dense", "Activation",
            "Flatten", "Dropout", "Add", "Subtract", "Multiply", "Concatenate", "Conv1D", "Conv2D", "MaxPooling1D",
            "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization", "RandomFlip", "RandomRotation",
-           "RandomTranslation", "SimpleRNN", "JordanRNN", "LSTM", "GRU", "Bidirectional"]
+           "RandomTranslation", "Embedding", "Masking", "TimeDistributed", "SimpleRNN", "JordanRNN", "LSTM", "GRU",
+           "Bidirectional"]
 
 
 def _registry() -> dict:

@@ -1,6 +1,7 @@
 """The Layer base: weights, lazy building from the first input's shape, Keras-style names."""
 from __future__ import annotations
 
+import inspect
 import itertools
 import re
 from collections import defaultdict
@@ -37,7 +38,18 @@ class Weight:
 class Layer:
     """Subclasses implement `build(input_shape)` (create weights with add_weight), `call(x, training)`
     and `compute_output_shape(input_shape)`; shapes include the batch dimension (None when unknown).
-    A layer builds itself on its first call, from that input's shape."""
+    A layer builds itself on its first call, from that input's shape.
+
+    Masks (Keras's protocol): a mask is a NumPy bool array (batch, time), False at padded steps, or
+    None. A layer whose `call` has a `mask` parameter receives the incoming mask there;
+    `compute_mask(inputs, mask)` gives the mask of the layer's output: by default the incoming one
+    when `supports_masking` (layers that keep the time axis as it is), else None."""
+
+    # Class defaults; Embedding sets supports_masking per instance (from mask_zero).
+    supports_masking = False
+    # Layers that read integer ids (Embedding) take int inputs as they are; the others compute in
+    # float32, so integer data (token ids, uint8 pixels) is converted when it reaches them.
+    _accepts_int_inputs = False
 
     def __init__(self, name: Optional[str] = None, trainable: bool = True, input_shape: Optional[Sequence[int]] = None):
         self.name = name or _default_name(type(self))
@@ -60,6 +72,10 @@ class Layer:
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
+
+    def compute_mask(self, inputs: Any, mask: Optional[Any] = None) -> Optional[Any]:
+        """The mask of this layer's output for `inputs` carrying `mask` (see the class docstring)."""
+        return mask if self.supports_masking else None
 
     def get_config(self) -> Dict[str, Any]:
         """The constructor arguments that rebuild this layer (JSON types only): `from_config` inverts it."""
@@ -114,24 +130,48 @@ class Layer:
             weight.tensor.numpy()[...] = array
 
     # --- calling ---------------------------------------------------------------------------------
-    def __call__(self, inputs: Any, training: bool = False) -> Any:
+    def __call__(self, inputs: Any, training: bool = False, mask: Optional[Any] = None, **kwargs: Any) -> Any:
         """On real data (a Tensor or array; a list of them for merge layers): builds on first use, runs
-        `call`. On symbolic tensors (from Input): builds from their shapes and returns a SymbolicTensor."""
-        if not isinstance(inputs, Tensor):
-            if is_symbolic(inputs):
-                return self._call_symbolic(inputs)
-            inputs = self._to_tensors(inputs)
+        `call` (with `mask` when it takes one, and any further keyword arguments, such as a recurrent
+        layer's initial_state). On symbolic tensors (from Input): builds from their shapes and returns
+        a SymbolicTensor."""
+        if not isinstance(inputs, Tensor) and is_symbolic(inputs):
+            if kwargs:
+                raise TypeError(f"{self.name}: keyword arguments ({', '.join(kwargs)}) are not supported when "
+                                "calling a layer on symbolic tensors")
+            return self._call_symbolic(inputs)
+        return self.call_with_mask(inputs, training=training, mask=mask, **kwargs)[0]
+
+    def call_with_mask(self, inputs: Any, training: bool = False, mask: Optional[Any] = None,
+                       **kwargs: Any) -> Tuple[Any, Any]:
+        """Runs the layer on real data carrying `mask` (a list of masks for merge layers); returns
+        (outputs, the outputs' mask). Models chain layers through this so masks travel with the data."""
+        inputs = self._to_tensors(inputs)
         if not self.built:
             self.build_for(_batch_shape(inputs))
-        return self.call(inputs, training=training)
+        if _takes_mask(type(self)):
+            kwargs["mask"] = mask
+        outputs = self.call(inputs, training=training, **kwargs)
+        return outputs, self.compute_mask(inputs, mask)
 
     def _to_tensors(self, inputs: Any) -> Any:
         if self._takes_list:
             if not isinstance(inputs, (list, tuple)):
                 raise TypeError(f"{self.name}: expected a list of inputs, got {type(inputs).__name__}")
-            return [t if isinstance(t, Tensor) else Tensor(_as_impl(np.asarray(t, dtype=np.float32)))
-                    for t in inputs]
-        return Tensor(_as_impl(np.asarray(inputs, dtype=np.float32)))
+            return [self._to_tensor(t) for t in inputs]
+        return self._to_tensor(inputs)
+
+    def _to_tensor(self, x: Any) -> Tensor:
+        """x as a Tensor of the type this layer computes on: float32, or integers as they are for a
+        layer that reads ids."""
+        if isinstance(x, Tensor):
+            if x.dtype.name == "float32" or self._accepts_int_inputs:
+                return x
+            return Tensor(_as_impl(x.numpy()))
+        array = np.asarray(x)
+        if self._accepts_int_inputs and array.dtype.kind in "iu":
+            return int_tensor(array)
+        return Tensor(_as_impl(array))
 
     def _call_symbolic(self, inputs: Any) -> SymbolicTensor:
         is_list = isinstance(inputs, (list, tuple))
@@ -164,6 +204,26 @@ def _batch_shape(inputs: Any) -> Any:
     if isinstance(inputs, Tensor):
         return (None, *inputs.shape[1:])
     return [(None, *t.shape[1:]) for t in inputs]
+
+
+def _takes_mask(cls: type) -> bool:
+    """Whether cls.call has a `mask` parameter (Keras passes the incoming mask to such layers)."""
+    if cls not in _TAKES_MASK:
+        _TAKES_MASK[cls] = "mask" in inspect.signature(cls.call).parameters
+    return _TAKES_MASK[cls]
+
+
+_TAKES_MASK: Dict[type, bool] = {}
+
+
+def int_tensor(array: np.ndarray) -> Tensor:
+    """An integer array as an int32/int64 Tensor: shared with NumPy when already int32/int64 (and
+    contiguous); narrower integer types widen to int32, unsigned 32/64-bit ones to int64."""
+    if array.dtype not in (np.int32, np.int64):
+        array = array.astype(np.int32 if array.dtype.itemsize < 4 else np.int64)
+    from .. import _C
+
+    return Tensor(_C.TensorImpl.from_numpy(np.ascontiguousarray(array), False))
 
 
 def _as_impl(array: np.ndarray):

@@ -15,10 +15,12 @@ class InputLayer(Layer):
 
     `output` is the SymbolicTensor that a functional Model starts from (what Input returns)."""
 
-    def __init__(self, shape: Sequence[int], name: Optional[str] = None):
+    def __init__(self, shape: Sequence[int], name: Optional[str] = None, dtype: Any = None):
         super().__init__(name=name, input_shape=shape)
+        self.dtype = _input_dtype(dtype)
         self.build_for(self.input_shape)
         self.output = SymbolicTensor(self.input_shape, Node(self, []), name=self.name)
+        self.output.dtype = self.dtype
 
     def call(self, inputs: Tensor, training: bool = False) -> Tensor:
         if inputs.shape[1:] != self.input_shape[1:]:
@@ -29,19 +31,34 @@ class InputLayer(Layer):
         return inputs
 
     def get_config(self) -> Dict[str, Any]:
-        return {"name": self.name, "shape": list(self.input_shape[1:])}
+        config = {"name": self.name, "shape": list(self.input_shape[1:])}
+        if self.dtype != "float32":
+            config["dtype"] = self.dtype
+        return config
 
 
-def Input(shape: Sequence[int], name: Optional[str] = None) -> SymbolicTensor:
+def _input_dtype(dtype: Any) -> str:
+    """The declared dtype of a model input: float32 (the default) or int32/int64 for token ids. Data
+    is not cast to it: integer data stays integer up to the first layer computing in float32."""
+    name = "float32" if dtype is None else dtype if isinstance(dtype, str) else getattr(dtype, "name", None)
+    if name not in ("float32", "int32", "int64"):
+        raise ValueError(f"Input: dtype must be float32, int32 or int64, got {dtype!r}")
+    return name
+
+
+def Input(shape: Sequence[int], name: Optional[str] = None, dtype: Any = None) -> SymbolicTensor:
     """keras.Input: a symbolic tensor of shape (None, *shape) to call layers on and build a functional
-    Model from; also accepted as the first element of a Sequential. shape: one sample's shape."""
-    return InputLayer(shape, name=name).output
+    Model from; also accepted as the first element of a Sequential. shape: one sample's shape; dtype:
+    float32 (default), or int32/int64 for ids fed to an Embedding."""
+    return InputLayer(shape, name=name, dtype=dtype).output
 
 
 class Dense(Layer):
     """y = activation(x @ kernel + bias); kernel (in, units) and bias (units,) as in Keras.
 
     Inputs of rank > 2 apply the layer to the last axis (Keras's behaviour)."""
+
+    supports_masking = True  # per-step (per-feature) work: a mask passes through
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros", **kwargs: Any):
@@ -93,6 +110,8 @@ class Dense(Layer):
 
 class Activation(Layer):
     """Applies an activation by Keras name ('relu', 'softmax', ...) or a callable."""
+
+    supports_masking = True  # per-step (per-feature) work: a mask passes through
 
     def __init__(self, activation: Any, **kwargs: Any):
         super().__init__(**kwargs)

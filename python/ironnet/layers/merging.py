@@ -2,7 +2,9 @@
 inputs; the arithmetic and the gradients are the native elementwise and concatenate ops."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
 
 from .. import ops
 from ..tensor import Tensor
@@ -19,6 +21,13 @@ class _Merge(Layer):
     _takes_list = True
     _min_inputs = 2
     _max_inputs = None
+    supports_masking = True
+
+    def compute_mask(self, inputs: List[Tensor], mask: Optional[List[Any]] = None) -> Optional[np.ndarray]:
+        """A step is kept where every input that has a mask keeps it (Keras's rule)."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        return np.logical_and.reduce([np.asarray(m, dtype=bool) for m in mask if m is not None])
 
     def _check_count(self, n: int) -> None:
         if n < self._min_inputs or (self._max_inputs is not None and n > self._max_inputs):
@@ -123,6 +132,16 @@ class Concatenate(_Merge):
     def call(self, inputs: List[Tensor], training: bool = False) -> Tensor:
         self._check_shapes([t.shape for t in inputs])
         return ops.concatenate(list(inputs), axis=self.axis)
+
+    def compute_mask(self, inputs: List[Tensor], mask: Optional[List[Any]] = None) -> Optional[np.ndarray]:
+        """Masks (batch, time) of inputs (batch, time, features), joined as the inputs are (Keras's rule):
+        along time, the masks are concatenated (all-True for an input without one); along the
+        features, a step is kept where every input keeps it."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        columns = [np.ones((*t.shape[:-1], 1), bool) if m is None else np.asarray(m, dtype=bool)[..., None]
+                   for t, m in zip(inputs, mask)]
+        return np.concatenate(columns, axis=self.axis).all(axis=-1)
 
     def get_config(self) -> Dict[str, Any]:
         return {**super().get_config(), "axis": self.axis}

@@ -18,6 +18,8 @@ class BatchNormalization(Layer):
     runs in inference mode, as in Keras 3. Weights, in Keras's order: gamma, beta (trainable),
     moving_mean, moving_variance (not trainable)."""
 
+    supports_masking = True  # per-step (per-feature) work: a mask passes through
+
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
                  moving_mean_initializer: Any = "zeros", moving_variance_initializer: Any = "ones", **kwargs: Any):

@@ -3,12 +3,11 @@ call of the fused native sequence op in ironnet.ops (input projection of all ste
 recurrent GEMM plus one fused gate kernel per step, backprop through time natively)."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Tuple
 
 import numpy as np
 
 from .. import initializers, ops
-from ..tensor import Tensor
 from .recurrent_base import RECURRENT_ACTIVATIONS, BaseRNN, check_activation
 
 

@@ -62,7 +62,9 @@ class BaseRNN(Layer):
       them. Gradients stop at the call boundary: truncated backprop through time over windows.
     - dropout / recurrent_dropout: during training only, one mask per sequence drawn per call, applied
       to the inputs at every step / to the state before it meets recurrent_kernel (scaled by 1/(1-p)).
-    - masks: steps where mask is False are skipped (state carried over, output 0 there).
+    - masks: steps where mask is False are skipped (state carried over, output 0 there: the native
+      op's and PyTorch's packed-sequence convention, and Keras's inside Bidirectional; a plain Keras
+      layer repeats its previous output there instead, which only a loss that ignores the mask sees).
     - call(..., initial_state=[...]) starts from given states (batch, units) instead.
     """
 

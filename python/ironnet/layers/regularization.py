@@ -13,6 +13,8 @@ class Dropout(Layer):
     """Zeroes each input with probability `rate` during training and scales the rest by 1/(1-rate);
     the identity at inference. A `seed` makes the sequence of masks reproducible."""
 
+    supports_masking = True  # per-step (per-feature) work: a mask passes through
+
     def __init__(self, rate: float, seed: Optional[int] = None, **kwargs: Any):
         super().__init__(**kwargs)
         if not 0.0 <= rate < 1.0:

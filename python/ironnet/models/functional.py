@@ -128,11 +128,16 @@ class Functional(Model):
                 f"({', '.join(f'{t.name} {t.shape}' for t in self.inputs)}), got {len(xs)}"
             )
         values: List[Any] = [None] * self._n_slots
+        masks: List[Any] = [None] * self._n_slots  # each value's mask (None until a layer makes one)
         for i, (t, v) in enumerate(zip(self.inputs, xs)):
             values[i] = t.layer.call(v)
         for layer, args, outs in self._plan:
-            inp = [values[a] for a in args] if isinstance(args, list) else values[args]
-            values[outs[0]] = layer(inp, training=training)
+            if isinstance(args, list):  # a merge layer: its inputs' masks as a list, None when none has one
+                inp = [values[a] for a in args]
+                mask = [masks[a] for a in args] if any(masks[a] is not None for a in args) else None
+            else:
+                inp, mask = values[args], masks[args]
+            values[outs[0]], masks[outs[0]] = layer.call_with_mask(inp, training=training, mask=mask)
         out = [values[s] for s in self._output_slots]
         return out if self._multi_out else out[0]
 

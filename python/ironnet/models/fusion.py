@@ -63,7 +63,8 @@ def run(step: Step, x: Tensor, training: bool) -> Tensor:
     if pool is None:
         return layer(x, training=training)
     conv: Conv2D = layer  # type: ignore[assignment]
-    if not isinstance(x, Tensor) or x.ndim != 4 or x.shape[-1] != conv.kernel.shape[-2]:
-        return pool(conv(x, training=training), training=training)  # the layers report bad inputs themselves
+    if not isinstance(x, Tensor) or x.ndim != 4 or x.shape[-1] != conv.kernel.shape[-2] or x.dtype.name != "float32":
+        # The layers convert integer data and report bad inputs themselves.
+        return pool(conv(x, training=training), training=training)
     return ops.conv2d_relu_max_pool2d(x, conv.kernel, conv.bias, conv.strides, conv.padding, conv.dilation_rate,
                                       pool.pool_size, pool.strides, pool.padding)

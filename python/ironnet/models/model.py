@@ -12,12 +12,17 @@ from .. import _C, autograd, losses as losses_mod, optimizers as optimizers_mod
 from .. import random as ir_random
 from ..autograd import no_grad
 from ..callbacks import Callback, History
+from ..layers.base import int_tensor
 from ..tensor import Tensor
 from . import metrics_state
 from .progress import ProgressReporter
 
 
 def _as_batch_tensor(array: np.ndarray) -> Tensor:
+    """A batch as a Tensor: integer data (token ids) stays integer, the first layer that computes in
+    float32 converts it; anything else becomes float32."""
+    if array.dtype.kind in "iu":
+        return int_tensor(array)
     return Tensor(_C.TensorImpl.from_numpy(np.ascontiguousarray(array, dtype=np.float32), False))
 
 
@@ -273,12 +278,14 @@ def _snake(name: str) -> str:
 
 
 def _as_array(x: Any) -> np.ndarray:
+    """x as a NumPy array: integer arrays as they are (ids for an Embedding, or pixels converted a batch
+    at a time), anything else as float32 once, up front."""
     x = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
-    return x if x.dtype == np.float32 else x.astype(np.float32)
+    return x if x.dtype == np.float32 or x.dtype.kind in "iu" else x.astype(np.float32)
 
 
 def _inputs(x: Any, what: str, n_inputs: int) -> Any:
-    """x as one float32 array, or (for a model with several inputs) a list of them of one length."""
+    """x as one array (see _as_array), or (for a model with several inputs) a list of them of one length."""
     if n_inputs <= 1:
         if n_inputs == 1 and isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], (np.ndarray, Tensor)):
             x = x[0]

@@ -90,6 +90,10 @@ class Sequential(Model):
         if self._input is not None:
             x = self._input.call(x)
         steps = fusion.plan(self._layers) if self._fuse else [(layer, None) for layer in self._layers]
-        for step in steps:
-            x = fusion.run(step, x, training)
+        mask = None  # set by a layer that makes one (Embedding(mask_zero=True), Masking), then carried on
+        for layer, pool in steps:
+            if pool is None:
+                x, mask = layer.call_with_mask(x, training=training, mask=mask)
+            else:  # a fused Conv2D + MaxPooling2D pair: neither supports masking
+                x, mask = fusion.run((layer, pool), x, training), None
         return x
