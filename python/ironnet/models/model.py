@@ -12,7 +12,7 @@ from .. import _C, autograd, losses as losses_mod, optimizers as optimizers_mod
 from .. import random as ir_random
 from ..autograd import no_grad
 from ..callbacks import Callback, History
-from ..layers.base import int_tensor
+from ..ops.embedding import int_tensor
 from ..tensor import Tensor
 from . import metrics_state, step_mask
 from .progress import ProgressReporter
