@@ -351,3 +351,31 @@ def test_training_ignores_targets_at_padded_steps(rng):
     assert history.history["accuracy"][-1] == 1.0  # on the real steps; padding would hold it below
     with pytest.raises(ValueError, match="fit: every step of this batch is masked"):
         first.fit(np.zeros((2, 6), np.int64), labels[:2], verbose=0)
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_global_average_pooling_1d_averages_the_kept_steps(rng, keepdims):
+    x = rng.standard_normal((3, 5, 4)).astype(np.float32)
+    mask = np.array([[1, 1, 0, 0, 0], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]], bool)
+    pool = layers.GlobalAveragePooling1D(keepdims=keepdims)
+    xt = ironnet.tensor(x, requires_grad=True)
+    out, out_mask = pool.call_with_mask(xt, mask=mask)
+    expected = np.zeros((3, 4))
+    expected[:2] = ref.masked_mean_over_time(x[:2].astype(np.float64), mask[:2])  # none kept: zeros
+    np.testing.assert_allclose(out.numpy().reshape(3, 4), expected, rtol=1e-6, atol=1e-6)
+    assert out_mask is None and out.shape == ((3, 1, 4) if keepdims else (3, 4))
+    out.sum().backward()
+    np.testing.assert_allclose(xt.grad.numpy(), np.broadcast_to((mask / np.maximum(mask.sum(1, keepdims=True), 1))
+                                                                [..., None], x.shape), rtol=1e-6)
+    np.testing.assert_allclose(pool(x).numpy().reshape(3, 4), x.mean(axis=1), rtol=1e-6, atol=1e-6)  # no mask
+    with pytest.raises(ValueError, match=r"mask \(3, 4\) does not match inputs \(3, 5, 4\)"):
+        pool(x, mask=mask[:, :4])
+
+
+def test_sequence_classifier_with_global_average_pooling_ignores_padding(rng):
+    model = Sequential([Input((9,)), Embedding(20, 6, mask_zero=True), layers.GlobalAveragePooling1D(), Dense(2)])
+    ids = padded_batch(rng, [9, 4, 1], 9, 20)
+    padded = model.predict(ids)
+    for row, n in enumerate([9, 4, 1]):
+        shorter = Sequential([Input((n,)), *model.layers])  # the same layers on the unpadded length
+        np.testing.assert_allclose(padded[row], shorter.predict(ids[row : row + 1, :n])[0], rtol=1e-6, atol=1e-6)
