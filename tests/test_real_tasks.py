@@ -1,7 +1,8 @@
 """The three real recurrent tasks of examples/, trained with their fixed seeds, each against its
 baseline on the same data: a character LM against the Kneser-Ney trigram, a digit classifier
 against the majority class, a forecaster against persistence. Each takes up to about a minute on
-two cores, so they are marked slow."""
+two cores, so they are marked slow. They run at the default thread count (OMP_NUM_THREADS, else
+every core)."""
 from __future__ import annotations
 
 import os
@@ -11,22 +12,12 @@ import time
 import numpy as np
 import pytest
 
-import ironnet
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
 import char_lm  # noqa: E402  (examples/ is not a package)
 import sequence_classifier  # noqa: E402
 import time_series  # noqa: E402
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def two_threads():
-    previous = ironnet.get_num_threads()
-    ironnet.set_num_threads(2)
-    yield
-    ironnet.set_num_threads(previous)
 
 
 def test_char_lm_beats_the_trigram_and_samples_text():
