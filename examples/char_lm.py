@@ -20,7 +20,7 @@ from ironnet import baselines, initializers, layers, models, optimizers
 from ironnet.datasets import python_source
 
 
-def build_model(vocab_size: int, units: int, cell: str = "lstm", embed_dim: int = 32) -> models.Sequential:
+def build_model(vocab_size: int, units: int, cell: str = "gru", embed_dim: int = 32) -> models.Sequential:
     """(B, T) int ids -> (B, T, vocab_size) next-character probabilities."""
     recurrent = {"lstm": layers.LSTM, "gru": layers.GRU}[cell]
     # Unit-variance embeddings (PyTorch's default) instead of Keras's uniform +-0.05: with inputs
@@ -55,6 +55,9 @@ def run(epochs: int = 4, units: int = 256, cell: str = "gru", seq_len: int = 64,
         learning_rate: float = 0.01, train_chars: int | None = None, seed: int = 0, verbose: int = 0) -> dict:
     """Trains the model and the trigram baseline on the same split; returns their figures and the model.
 
+    Both are scored on the whole validation text: the model on its 64-character windows, each read
+    from a fresh state (so early positions in a window see little context), the trigram on every
+    character after the first two.
     train_chars: use only the first train_chars characters of the training text (for quick runs);
     the validation text is always the whole validation split.
     """
@@ -79,7 +82,8 @@ def run(epochs: int = 4, units: int = 256, cell: str = "gru", seq_len: int = 64,
     train_seconds = time.perf_counter() - start
     logs = model.evaluate(x_val, y_val, batch_size=256, verbose=0, return_dict=True)
     return {
-        "model": model, "vocab": vocab, "trigram": trigram, "val_perplexity": logs["perplexity"], "val_loss": logs["loss"],
+        "model": model, "vocab": vocab, "trigram": trigram,
+        "val_perplexity": logs["perplexity"], "val_loss": logs["loss"],
         "trigram_perplexity": trigram_ppl, "trigram_discounts": trigram.discounts,
         "train_seconds": train_seconds, "trigram_seconds": trigram_seconds,
         "train_chars": int(train.size), "val_chars": int(val.size),

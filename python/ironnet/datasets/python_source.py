@@ -2,8 +2,8 @@
 
 The corpus is a fixed list of pure-Python standard-library modules (``FILES``) that exist as
 single ``.py`` files in every CPython from 3.10 on, read from the running interpreter's stdlib
-directory. About 0.8 MB of characters; the exact text (and so every figure measured on it) varies
-a little between Python versions, never between runs.
+directory: about 0.9 million characters (CPython 3.11). The exact text, and so every figure
+measured on it, varies a little between Python versions, never between runs.
 
     (train, val), vocab = python_source.load_data()
     x, y = python_source.windows(train, seq_len=64)      # inputs and next-character targets
