@@ -1,6 +1,8 @@
 """What every recurrent layer shares (Keras's RNN layer arguments and behaviour): input checks,
 initial/stateful states, per-sequence dropout masks, go_backwards, return_sequences/return_state
-and the output mask. Subclasses say how many gates and states they have and run one sequence."""
+and the output mask (BaseRNN); and how recurrent layers are called, shared with Bidirectional
+(SequenceCall: initial_state, and return_state's several outputs in functional models). Subclasses
+say how many gates and states they have and run one sequence."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple
