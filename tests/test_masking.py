@@ -311,3 +311,71 @@ def test_layer_call_forwards_keywords_and_the_mask_only_where_taken():
     np.testing.assert_array_equal(Scale()(x, factor=3.0, mask=np.ones((2, 3), bool)).numpy(), 3 * x)
     with pytest.raises(TypeError, match=r"scale\w*: keyword arguments \(factor\) are not supported .* symbolic"):
         Scale()(Input((3, 1)), factor=2.0)
+
+
+def make_tagger(seed=5):
+    """Per-step classifier: the output (batch, 6, 3) keeps the Embedding's mask."""
+    ironnet.random.set_random_seed(seed)
+    model = Sequential([Input((6,)), Embedding(8, 4, mask_zero=True), TimeDistributed(Dense(3))])
+    model.compile(ironnet.optimizers.SGD(0.5), ironnet.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+def test_loss_and_metrics_leave_padded_steps_out(rng):
+    model = make_tagger()
+    ids = padded_batch(rng, [6, 2, 4], 6, 8)
+    labels = rng.integers(0, 3, (3, 6))
+    logits = model.predict(ids).astype(np.float64)
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    per_step = -np.take_along_axis(log_probs, labels[..., None], -1)[..., 0]
+    kept = ids != 0
+    loss, accuracy = model.evaluate(ids, labels, batch_size=2, verbose=0)
+    np.testing.assert_allclose(loss, per_step[kept].mean(), rtol=1e-5)
+    np.testing.assert_allclose(accuracy, (logits.argmax(-1) == labels)[kept].mean(), rtol=1e-6)
+    relabelled = np.where(kept, labels, (labels + 1) % 3)  # other targets at the padded steps only
+    assert model.evaluate(ids, relabelled, batch_size=2, verbose=0) == [loss, accuracy]
+
+
+def test_training_ignores_targets_at_padded_steps(rng):
+    ids = padded_batch(rng, [5, 1, 3, 6], 6, 8)
+    labels = np.where(ids != 0, ids % 3, rng.integers(0, 3, (4, 6)))  # learnable from the id where not padding
+    relabelled = np.where(ids != 0, labels, (labels + 2) % 3)
+    first, second = make_tagger(), make_tagger()
+    loss_a, _, scored = first.train_step(ids, labels)
+    loss_b, _, _ = second.train_step(ids, relabelled)
+    assert loss_a == loss_b and scored.shape == (15,)  # the 15 real steps
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    history = first.fit(ids, labels, batch_size=4, epochs=30, verbose=0, shuffle=False)
+    assert history.history["accuracy"][-1] == 1.0  # on the real steps; padding would hold it below
+    with pytest.raises(ValueError, match="fit: every step of this batch is masked"):
+        first.fit(np.zeros((2, 6), np.int64), labels[:2], verbose=0)
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_global_average_pooling_1d_averages_the_kept_steps(rng, keepdims):
+    x = rng.standard_normal((3, 5, 4)).astype(np.float32)
+    mask = np.array([[1, 1, 0, 0, 0], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]], bool)
+    pool = layers.GlobalAveragePooling1D(keepdims=keepdims)
+    xt = ironnet.tensor(x, requires_grad=True)
+    out, out_mask = pool.call_with_mask(xt, mask=mask)
+    expected = np.zeros((3, 4))
+    expected[:2] = ref.masked_mean_over_time(x[:2].astype(np.float64), mask[:2])  # none kept: zeros
+    np.testing.assert_allclose(out.numpy().reshape(3, 4), expected, rtol=1e-6, atol=1e-6)
+    assert out_mask is None and out.shape == ((3, 1, 4) if keepdims else (3, 4))
+    out.sum().backward()
+    np.testing.assert_allclose(xt.grad.numpy(), np.broadcast_to((mask / np.maximum(mask.sum(1, keepdims=True), 1))
+                                                                [..., None], x.shape), rtol=1e-6)
+    np.testing.assert_allclose(pool(x).numpy().reshape(3, 4), x.mean(axis=1), rtol=1e-6, atol=1e-6)  # no mask
+    with pytest.raises(ValueError, match=r"mask \(3, 4\) does not match inputs \(3, 5, 4\)"):
+        pool(x, mask=mask[:, :4])
+
+
+def test_sequence_classifier_with_global_average_pooling_ignores_padding(rng):
+    model = Sequential([Input((9,)), Embedding(20, 6, mask_zero=True), layers.GlobalAveragePooling1D(), Dense(2)])
+    ids = padded_batch(rng, [9, 4, 1], 9, 20)
+    padded = model.predict(ids)
+    for row, n in enumerate([9, 4, 1]):
+        shorter = Sequential([Input((n,)), *model.layers])  # the same layers on the unpadded length
+        np.testing.assert_allclose(padded[row], shorter.predict(ids[row : row + 1, :n])[0], rtol=1e-6, atol=1e-6)

@@ -1,6 +1,7 @@
 """The Layer base: weights, lazy building from the first input's shape, Keras-style names."""
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import re
@@ -11,6 +12,7 @@ import numpy as np
 
 from .. import initializers
 from .. import random as ir_random
+from ..ops.embedding import int_tensor
 from ..tensor import Tensor
 from .symbolic import Node, SymbolicTensor, is_symbolic
 
@@ -206,24 +208,10 @@ def _batch_shape(inputs: Any) -> Any:
     return [(None, *t.shape[1:]) for t in inputs]
 
 
+@functools.lru_cache(maxsize=None)
 def _takes_mask(cls: type) -> bool:
     """Whether cls.call has a `mask` parameter (Keras passes the incoming mask to such layers)."""
-    if cls not in _TAKES_MASK:
-        _TAKES_MASK[cls] = "mask" in inspect.signature(cls.call).parameters
-    return _TAKES_MASK[cls]
-
-
-_TAKES_MASK: Dict[type, bool] = {}
-
-
-def int_tensor(array: np.ndarray) -> Tensor:
-    """An integer array as an int32/int64 Tensor: shared with NumPy when already int32/int64 (and
-    contiguous); narrower integer types widen to int32, unsigned 32/64-bit ones to int64."""
-    if array.dtype not in (np.int32, np.int64):
-        array = array.astype(np.int32 if array.dtype.itemsize < 4 else np.int64)
-    from .. import _C
-
-    return Tensor(_C.TensorImpl.from_numpy(np.ascontiguousarray(array), False))
+    return "mask" in inspect.signature(cls.call).parameters
 
 
 def _as_impl(array: np.ndarray):

@@ -6,8 +6,9 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from .. import initializers, ops
+from ..ops.embedding import int_tensor
 from ..tensor import Tensor
-from .base import Layer, Shape, int_tensor
+from .base import Layer, Shape
 
 
 class Embedding(Layer):

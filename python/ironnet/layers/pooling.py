@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
+import numpy as np
+
 from .. import ops
 from ..tensor import Tensor
 from ._args import check_data_format, check_input_rank, check_padding, int_tuple
-from .base import Layer, Shape
+from .base import Layer, Shape, _as_impl
 
 _LAYOUTS = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)"}
 
@@ -108,8 +110,26 @@ class GlobalMaxPooling2D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
+    """The mean over steps; with a mask (batch, steps), over the kept steps only, as in Keras (a
+    sample with none kept gives zeros, where Keras would divide 0 by 0)."""
+
     rank = 1
     _op_name = "global_avg_pool1d"
+    supports_masking = True
+
+    def call(self, inputs: Tensor, training: bool = False, mask: Optional[Any] = None) -> Tensor:
+        if mask is None:
+            return super().call(inputs, training)
+        check_input_rank(self.name, inputs.shape, self.rank, _LAYOUTS[self.rank])
+        keep = np.asarray(mask, dtype=bool)
+        if keep.shape != tuple(inputs.shape[:2]):
+            raise ValueError(f"{self.name}: mask {keep.shape} does not match inputs {inputs.shape} (batch, steps)")
+        weights = keep / np.maximum(keep.sum(axis=1, keepdims=True), 1)  # 1/kept at kept steps, else 0
+        weighted = ops.mul(inputs, Tensor(_as_impl(weights[..., None])))
+        return ops.sum(weighted, axis=1, keepdims=self.keepdims)
+
+    def compute_mask(self, inputs: Tensor, mask: Optional[Any] = None) -> None:
+        return None  # the steps are averaged away
 
 
 class GlobalMaxPooling1D(_GlobalPooling):

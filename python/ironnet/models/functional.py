@@ -132,6 +132,10 @@ class Functional(Model):
     def call(self, x: Any, training: bool = False) -> Any:
         """x: one Tensor, or a list with one Tensor per model input; returns one Tensor, or a list
         when the model was made with a list of outputs."""
+        return self.call_with_mask(x, training=training)[0]
+
+    def call_with_mask(self, x: Any, training: bool = False) -> Tuple[Any, Any]:
+        """call's outputs and their masks (a list for a list of outputs), masks carried per value."""
         xs = list(x) if isinstance(x, (list, tuple)) else [x]
         if len(xs) != len(self.inputs):
             raise ValueError(
@@ -156,7 +160,8 @@ class Functional(Model):
                 for slot_index, value, value_mask in zip(outs, out, out_masks):
                     values[slot_index], masks[slot_index] = value, value_mask
         out = [values[s] for s in self._output_slots]
-        return out if self._multi_out else out[0]
+        out_masks = [masks[s] for s in self._output_slots]
+        return (out, out_masks) if self._multi_out else (out[0], out_masks[0])
 
     def __call__(self, x: Any, training: bool = False) -> Any:
         if is_symbolic(x):

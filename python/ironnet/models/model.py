@@ -12,9 +12,9 @@ from .. import _C, autograd, losses as losses_mod, optimizers as optimizers_mod
 from .. import random as ir_random
 from ..autograd import no_grad
 from ..callbacks import Callback, History
-from ..layers.base import int_tensor
+from ..ops.embedding import int_tensor
 from ..tensor import Tensor
-from . import metrics_state
+from . import metrics_state, step_mask
 from .progress import ProgressReporter
 
 
@@ -54,6 +54,10 @@ class Model:
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         raise NotImplementedError
+
+    def call_with_mask(self, x: Any, training: bool = False) -> Tuple[Any, Optional[np.ndarray]]:
+        """The outputs and their mask (batch, steps), or None when the output carries none."""
+        return self.call(x, training=training), None
 
     def __call__(self, x: Any, training: bool = False) -> Tensor:
         return self.call(x if isinstance(x, Tensor) else _as_batch_tensor(np.asarray(x)), training=training)
@@ -134,16 +138,23 @@ class Model:
             raise RuntimeError(f"{self.name}.{what}: call compile(optimizer, loss) first")
 
     # --- training --------------------------------------------------------------------------------
-    def train_step(self, x: Any, y: np.ndarray) -> Tuple[float, np.ndarray]:
+    def _scored(self, x: Any, y: np.ndarray, training: bool, where: str) -> Tuple[Any, np.ndarray]:
+        """The predictions for batch x and the targets they are scored against: all of them, or only
+        the unmasked steps when the output carries a mask (models/step_mask.py)."""
+        y_pred, mask = self.call_with_mask(_batch_tensors(x), training=training)
+        return step_mask.kept_steps(y_pred, y, mask, where)
+
+    def train_step(self, x: Any, y: np.ndarray) -> Tuple[float, np.ndarray, np.ndarray]:
         """One optimizer step on a batch (x: an array, or a list of arrays for a multi-input model);
-        returns its loss and predictions."""
+        returns its loss, the predictions and the targets they were scored against (y, less the
+        masked steps when the output carries a mask: then both are (kept steps, ...) rows)."""
         weights = self.trainable_weights
-        y_pred = self.call(_batch_tensors(x), training=True)
+        y_pred, y = self._scored(x, y, True, f"{self.name}.fit")
         loss = self.loss(y, y_pred)
         # autograd.grad, not loss.backward(): the optimizer only reads the gradients, so they need not
         # be copied into each weight's .grad (a copy per weight per step).
         self.optimizer.apply(autograd.grad(loss, weights), weights)
-        return float(loss.numpy()), y_pred.detach().numpy()
+        return float(loss.numpy()), y_pred.detach().numpy(), y
 
     def fit(self, x: Any = None, y: Any = None, batch_size: Optional[int] = 32, epochs: int = 1,
             verbose: Union[int, str] = "auto", callbacks: Optional[Sequence[Callback]] = None,
@@ -196,15 +207,15 @@ class Model:
                 xb, yb = _rows(x, idx), y[idx]
                 for cb in all_callbacks:
                     cb.on_train_batch_begin(step)
-                loss, pred = self.train_step(xb, yb)
-                total, seen = total + loss * len(idx), seen + len(idx)
+                loss, pred, scored = self.train_step(xb, yb)
+                total, seen = total + loss * len(pred), seen + len(pred)  # per sample, or per kept step
                 if self._metrics:
                     preds.append(pred)
-                    trues.append(yb)
+                    trues.append(scored)
                 shown = {"loss": total / seen}
                 for name, fn in self._metrics:
                     if name in running:  # the bar's running means (verbose=1 only)
-                        running[name] += metrics_state.mean_metric(fn, yb, pred) * len(idx)
+                        running[name] += metrics_state.mean_metric(fn, scored, pred) * len(pred)
                         shown[name] = running[name] / seen
                 reporter.batch_end(step, shown)
                 for cb in all_callbacks:
@@ -250,14 +261,15 @@ class Model:
         """The loss (and metrics) over (x, y): a float, [loss, *metrics], or a dict with return_dict."""
         self._check_compiled("evaluate")
         x, y = _arrays(x, y, f"{self.name}.evaluate", self._input_count)
-        n = len(y)
-        total, preds = 0.0, []
-        for i in range(0, n, batch_size):
-            pred = self.call(_batch_tensors(_rows(x, slice(i, i + batch_size))), training=False)
-            total += float(self.loss(y[i : i + batch_size], pred).numpy()) * len(pred)
+        total, seen, preds, trues = 0.0, 0, [], []
+        for i in range(0, len(y), batch_size):
+            pred, scored = self._scored(_rows(x, slice(i, i + batch_size)), y[i : i + batch_size], False,
+                                        f"{self.name}.evaluate")
+            total, seen = total + float(self.loss(scored, pred).numpy()) * len(pred), seen + len(pred)
             preds.append(pred.numpy().copy())
-        logs = {"loss": total / n}
-        logs.update(self._metric_logs(y, np.concatenate(preds)))
+            trues.append(scored)
+        logs = {"loss": total / seen}
+        logs.update(self._metric_logs(np.concatenate(trues), np.concatenate(preds)))
         if verbose not in (0, "0"):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         if return_dict:

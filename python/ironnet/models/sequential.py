@@ -1,7 +1,9 @@
 """Sequential: a stack of layers, each fed the previous one's output."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
 
 from ..layers.base import Layer
 from ..layers.core import InputLayer
@@ -85,6 +87,10 @@ class Sequential(Model):
         return model
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return self.call_with_mask(x, training=training)[0]
+
+    def call_with_mask(self, x: Tensor, training: bool = False) -> Tuple[Tensor, Optional[np.ndarray]]:
+        """The output and its mask: each layer gets the mask of the one before (none at first)."""
         if not self._layers:
             raise ValueError(f"{self.name}: the model has no layers")
         if self._input is not None:
@@ -96,4 +102,4 @@ class Sequential(Model):
                 x, mask = layer.call_with_mask(x, training=training, mask=mask)
             else:  # a fused Conv2D + MaxPooling2D pair: neither supports masking
                 x, mask = fusion.run((layer, pool), x, training), None
-        return x
+        return x, mask

@@ -11,8 +11,8 @@ from ..tensor import Tensor
 
 
 def as_ids(ids: Any, op: str = "embedding") -> Tensor:
-    """ids as an int32/int64 Tensor: int Tensors as they are, NumPy integer arrays without a copy when
-    already int32/int64 (other integer types widen to int64). Anything else is a TypeError."""
+    """ids as an int32/int64 Tensor: int Tensors as they are, NumPy integer arrays through int_tensor.
+    Anything else is a TypeError."""
     if isinstance(ids, Tensor):
         if ids.dtype.name not in ("int32", "int64"):
             raise TypeError(f"{op}: ids must be an int32 or int64 tensor, got {ids.dtype.name} {ids.shape}")
@@ -20,8 +20,14 @@ def as_ids(ids: Any, op: str = "embedding") -> Tensor:
     array = np.asarray(ids)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{op}: ids must be integers, got a {array.dtype} array of shape {array.shape}")
+    return int_tensor(array)
+
+
+def int_tensor(array: np.ndarray) -> Tensor:
+    """An integer array as an int32/int64 Tensor: shared with NumPy when already int32/int64 (and
+    contiguous); narrower integer types widen to int32, unsigned 32/64-bit ones to int64."""
     if array.dtype not in (np.int32, np.int64):
-        array = array.astype(np.int64)
+        array = array.astype(np.int32 if array.dtype.itemsize < 4 else np.int64)
     return Tensor(_C.TensorImpl.from_numpy(np.ascontiguousarray(array), False))
 
 
