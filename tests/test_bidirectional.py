@@ -117,3 +117,19 @@ def test_errors():
         layers.Bidirectional(layers.LSTM(3), backward_layer=layers.LSTM(3, go_backwards=True, return_sequences=True))
     with pytest.raises(ValueError, match=r"the backward layer must read the other way"):
         layers.Bidirectional(layers.LSTM(3), backward_layer=layers.LSTM(3))
+
+
+def test_symbolic_calls_give_one_tensor_per_output_and_take_initial_states(rng):
+    inputs, h0 = layers.Input((4, 3)), layers.Input((2,))
+    merged, fh, bh = layers.Bidirectional(layers.GRU(2, return_state=True))(inputs, initial_state=[h0, h0])
+    forward, backward = layers.Bidirectional(layers.SimpleRNN(2, return_sequences=True), merge_mode=None)(inputs)
+    assert merged.shape == (None, 4) and fh.shape == bh.shape == (None, 2) and forward.shape == (None, 4, 2)
+    model = models.Model([inputs, h0], layers.Concatenate()([merged, fh, bh, layers.Flatten()(backward)]))
+    bi_gru, bi_rnn = model.layers[2], model.layers[3]
+    x, h = rng.standard_normal((3, 4, 3)).astype(np.float32), rng.standard_normal((3, 2)).astype(np.float32)
+    m, f, b = bi_gru(x, initial_state=[h, h])
+    want = np.concatenate([m.numpy(), f.numpy(), b.numpy(), bi_rnn(x)[1].numpy().reshape(3, -1)], axis=1)
+    np.testing.assert_allclose(model.predict([x, h]), want, rtol=1e-6)
+    clone = models.Functional.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone.predict([x, h]), want, rtol=1e-6)

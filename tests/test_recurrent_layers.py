@@ -364,8 +364,10 @@ def test_bad_arguments_and_inputs_raise_clear_errors(rng):
         layer(np.zeros((2, 5, 4), np.float32), initial_state=[np.zeros((2, 3)), np.zeros((2, 4))])
     with pytest.raises(ValueError, match=r"lstm_errors: mask must have shape \(batch, time\) = \(2, 5\), got \(2, 4\)"):
         layer(np.zeros((2, 5, 4), np.float32), mask=np.ones((2, 4), bool))
-    with pytest.raises(ValueError, match=r"initial_state and return_state work on real data only"):
-        layers.GRU(2, return_state=True)(layers.Input((3, 2)))
+    with pytest.raises(ValueError, match=r"initial state 1 must have shape \(batch, 2\), got \(None, 3\)"):
+        layers.LSTM(2)(layers.Input((3, 2)), initial_state=[layers.Input((2,)), layers.Input((3,))])
+    with pytest.raises(ValueError, match=r"initial_state needs 1 symbolic tensors"):
+        layers.GRU(2)(layers.Input((3, 2)), initial_state=[np.zeros((1, 2))])
 
 
 def test_functional_model_with_recurrent_layers(rng):
@@ -402,3 +404,25 @@ def test_embedding_mask_zero_makes_padded_batches_equal_unpadded_sequences(rng, 
     for i, n in enumerate(lengths):
         alone = ids[i:i + 1, :n] if padding == "post" else ids[i:i + 1, 6 - n:]
         np.testing.assert_allclose(batch[i], model(alone).numpy()[0], rtol=1e-5, atol=1e-6)
+
+
+def test_functional_encoder_decoder_with_return_state_and_initial_state(tmp_path, rng):
+    """Keras's seq2seq pattern: the encoder's final states start the decoder."""
+    encoder_in, decoder_in = layers.Input((5, 3)), layers.Input((4, 2))
+    _, h, c = layers.LSTM(6, return_state=True)(encoder_in)
+    decoded = layers.LSTM(6, return_sequences=True)(decoder_in, initial_state=[h, c])
+    model = models.Model([encoder_in, decoder_in], layers.Dense(3)(decoded))
+    encoder, decoder, dense = model.layers[2:]
+    assert h.shape == c.shape == (None, 6)
+    xe, xd = rng.standard_normal((2, 5, 3)).astype(np.float32), rng.standard_normal((2, 4, 2)).astype(np.float32)
+    _, h_val, c_val = encoder(xe)
+    by_hand = dense(decoder(xd, initial_state=[h_val, c_val])).numpy()
+    np.testing.assert_allclose(model.predict([xe, xd]), by_hand, rtol=1e-6)
+    model.compile("adam", "mse")
+    model.save(tmp_path / "seq2seq.ironnet")
+    loaded = models.load_model(tmp_path / "seq2seq.ironnet")
+    np.testing.assert_array_equal(loaded.predict([xe, xd]), model.predict([xe, xd]))
+    history = model.fit([xe, xd], np.zeros((2, 4, 3), np.float32), epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    # The encoder trains through the states it hands over.
+    assert not np.array_equal(encoder.get_weights()[0], loaded.layers[2].get_weights()[0])

@@ -23,7 +23,9 @@ _name_counters: Dict[str, Iterator[int]] = defaultdict(itertools.count)
 
 
 def _default_name(cls: type) -> str:
-    base = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+    # Keras's snake case: words split before a capitalized word or after a lowercase letter, so
+    # acronyms and digits stay whole (LSTM -> lstm, SimpleRNN -> simple_rnn, Conv2D -> conv2d).
+    base = re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls.__name__)).lower()
     n = next(_name_counters[base])
     return base if n == 0 else f"{base}_{n}"
 

@@ -5,14 +5,13 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .. import ops
 from ..tensor import Tensor
-from .base import Layer, Shape, Weight, _batch_shape
-from .recurrent_base import BaseRNN, flip_time
-from .symbolic import is_symbolic
+from .base import Shape, Weight
+from .recurrent_base import BaseRNN, SequenceCall, flip_time
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
-class Bidirectional(Layer):
+class Bidirectional(SequenceCall):
     """Wraps a recurrent layer: `forward_layer` reads the sequence forwards, `backward_layer` (a copy
     of its config with go_backwards flipped, or the one given) reads it backwards; with
     return_sequences the backward outputs are put back in input order before merging, so step t of
@@ -75,18 +74,8 @@ class Bidirectional(Layer):
         n_states = len(self.forward_layer._state_names)
         return [out] + [None] * (2 * n_states) if self.return_state else out
 
-    def __call__(self, inputs: Any, training: bool = False, mask: Optional[Any] = None,
-                 initial_state: Optional[Sequence[Any]] = None) -> Any:
-        if not isinstance(inputs, Tensor) and is_symbolic(inputs):
-            if initial_state is not None or self.return_state or self.merge_mode is None:
-                raise ValueError(f"{self.name}: initial_state, return_state and merge_mode=None work on real "
-                                 f"data only; a functional model's layer call has one input and one output")
-            return self._call_symbolic(inputs)
-        if not isinstance(inputs, Tensor):
-            inputs = self._to_tensors(inputs)
-        if not self.built:
-            self.build_for(_batch_shape(inputs))
-        return self.call(inputs, training=training, mask=mask, initial_state=initial_state)
+    def _state_sizes(self) -> List[int]:
+        return self.forward_layer._state_sizes() + self.backward_layer._state_sizes()
 
     def call(self, inputs: Tensor, training: bool = False, mask: Optional[Any] = None,
              initial_state: Optional[Sequence[Any]] = None) -> Any:

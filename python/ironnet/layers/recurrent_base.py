@@ -1,6 +1,8 @@
 """What every recurrent layer shares (Keras's RNN layer arguments and behaviour): input checks,
 initial/stateful states, per-sequence dropout masks, go_backwards, return_sequences/return_state
-and the output mask. Subclasses say how many gates and states they have and run one sequence."""
+and the output mask (BaseRNN); and how recurrent layers are called, shared with Bidirectional
+(SequenceCall: initial_state, and return_state's several outputs in functional models). Subclasses
+say how many gates and states they have and run one sequence."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -10,8 +12,8 @@ import numpy as np
 from .. import initializers, ops
 from .. import random as ir_random
 from ..tensor import Tensor
-from .base import Layer, Shape, _as_impl, _batch_shape
-from .symbolic import is_symbolic
+from .base import Layer, Shape, _as_impl
+from .symbolic import Node, SymbolicTensor
 
 # What the fused native cells implement (ironnet.ops.lstm/gru/simple_rnn take these names).
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
@@ -50,7 +52,55 @@ def _bool_mask(mask: Any, layer: str, batch: int, steps: int) -> Optional[np.nda
     return array.astype(bool, copy=False)
 
 
-class BaseRNN(Layer):
+class SequenceCall(Layer):
+    """How recurrent layers (and Bidirectional) are called: `layer(x, mask=..., initial_state=[...])`.
+
+    On real data this is Layer's call. On symbolic tensors (a functional model) the initial states
+    become further inputs of the call's node, after the sequence, and return_state gives one
+    symbolic tensor per output; a functional model runs such a node with the list [x, *states]."""
+
+    def _state_sizes(self) -> List[int]:
+        """Features of each state initial_state takes, in order."""
+        raise NotImplementedError
+
+    def __call__(self, inputs: Any, training: bool = False, mask: Optional[Any] = None,
+                 initial_state: Optional[Sequence[Any]] = None) -> Any:
+        if isinstance(inputs, SymbolicTensor):
+            return self._call_symbolic_states(inputs, initial_state)
+        return super().__call__(inputs, training=training, mask=mask, initial_state=initial_state)
+
+    def call_with_mask(self, inputs: Any, training: bool = False, mask: Optional[Any] = None,
+                       **kwargs: Any) -> Tuple[Any, Any]:
+        if isinstance(inputs, (list, tuple)) and inputs and isinstance(inputs[0], Tensor):
+            # a functional model's node: [x, *initial states]
+            x, *states = inputs
+            mask = mask[0] if isinstance(mask, list) else mask
+            return super().call_with_mask(x, training=training, mask=mask, initial_state=states)
+        return super().call_with_mask(inputs, training=training, mask=mask, **kwargs)
+
+    def _call_symbolic_states(self, x: SymbolicTensor, initial_state: Optional[Sequence[Any]]) -> Any:
+        states = [] if initial_state is None else list(initial_state)
+        if states:
+            sizes = self._state_sizes()
+            if len(states) != len(sizes) or not all(isinstance(s, SymbolicTensor) for s in states):
+                raise ValueError(f"{self.name}: initial_state needs {len(sizes)} symbolic tensors (from Input or "
+                                 f"layers) when called on symbolic inputs, got {initial_state!r}")
+            for i, (state, size) in enumerate(zip(states, sizes)):
+                if tuple(state.shape[1:]) != (size,):
+                    raise ValueError(f"{self.name}: initial state {i} must have shape (batch, {size}), "
+                                     f"got {state.shape}")
+        if not self.built:
+            self.build_for(x.shape)
+        out_shape = self.compute_output_shape(x.shape)
+        node = Node(self, [x, *states])
+        name = self.name if node.index == 0 else f"{self.name}_{node.index}"
+        if not isinstance(out_shape, list):
+            return SymbolicTensor(out_shape, node, name=name)
+        return [SymbolicTensor(shape, node, name=name if i == 0 else f"{name}_state_{i}")
+                for i, shape in enumerate(out_shape)]
+
+
+class BaseRNN(SequenceCall):
     """A recurrent layer over inputs (batch, time, features), Keras's arguments and semantics:
 
     - return_sequences: output every step (batch, time, units), else only the last (batch, units).
@@ -143,25 +193,15 @@ class BaseRNN(Layer):
     def _output_size(self) -> int:
         return self.units
 
+    def _state_sizes(self) -> List[int]:
+        return [self.state_size] * len(self._state_names)
+
     def compute_mask(self, inputs: Any, mask: Optional[Any] = None) -> Any:
         """The input mask goes on with the sequence (return_sequences), else nothing is masked."""
         out = mask if self.return_sequences else None
         return [out] + [None] * len(self._state_names) if self.return_state else out
 
     # --- calling ---------------------------------------------------------------------------------
-    def __call__(self, inputs: Any, training: bool = False, mask: Optional[Any] = None,
-                 initial_state: Optional[Sequence[Any]] = None) -> Any:
-        if not isinstance(inputs, Tensor) and is_symbolic(inputs):
-            if initial_state is not None or self.return_state:
-                raise ValueError(f"{self.name}: initial_state and return_state work on real data only; a "
-                                 f"functional model's layer call has one input and one output")
-            return self._call_symbolic(inputs)
-        if not isinstance(inputs, Tensor):
-            inputs = self._to_tensors(inputs)
-        if not self.built:
-            self.build_for(_batch_shape(inputs))
-        return self.call(inputs, training=training, mask=mask, initial_state=initial_state)
-
     def call(self, inputs: Tensor, training: bool = False, mask: Optional[Any] = None,
              initial_state: Optional[Sequence[Any]] = None) -> Any:
         """inputs: (B, T, F); mask: (B, T) bool or None; initial_state: one (B, state_size) per state.

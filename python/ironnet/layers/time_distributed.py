@@ -12,7 +12,8 @@ class TimeDistributed(Layer):
     """keras.layers.TimeDistributed(layer): inputs (batch, time, ...) -> (batch, time, *layer's output
     per sample). Time is folded into the batch, so the wrapped layer runs once on (batch * time, ...)
     and its weights are shared by all steps; they are this layer's weights (saved under its name, and
-    counted once by summary(), as in Keras). Masks pass through unchanged."""
+    counted once by summary(), as in Keras). Masks pass through unchanged; the wrapped layer itself
+    sees none (its samples are single steps)."""
 
     supports_masking = True
 

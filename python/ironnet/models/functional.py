@@ -30,6 +30,16 @@ def _single(tensors: List[SymbolicTensor], name: str, where: str) -> SymbolicTen
     return tensors[0]
 
 
+def _call_on(layer: Layer, tensors: List[SymbolicTensor], name: str, where: str) -> Any:
+    """Remakes a saved call: a merge layer takes the list; a recurrent layer's further inputs are its
+    initial states; any other layer takes one tensor."""
+    if layer._takes_list:
+        return layer(tensors)
+    if len(tensors) > 1 and hasattr(layer, "_call_symbolic_states"):
+        return layer(tensors[0], initial_state=tensors[1:])
+    return layer(_single(tensors, name, where))
+
+
 class Functional(Model):
     """A model defined by its symbolic inputs and outputs: single or multiple of each (lists), with
     branches, merges and shared layers. `layers` lists the InputLayers first, then each layer once,
@@ -104,7 +114,8 @@ class Functional(Model):
             for t in node.outputs:
                 slot[id(t)] = len(slot)
                 outs.append(slot[id(t)])
-            plan.append((node.layer, args if node.layer._takes_list else args[0], outs))
+            # A list for merge layers and for calls with further inputs (a recurrent layer's initial states).
+            plan.append((node.layer, args if node.layer._takes_list or len(args) > 1 else args[0], outs))
         self._output_slots = [slot[id(t)] for t in self.outputs]
         self._n_slots = len(slot)
         return plan
@@ -136,12 +147,18 @@ class Functional(Model):
         for i, (t, v) in enumerate(zip(self.inputs, xs)):
             values[i] = t.layer.call(v)
         for layer, args, outs in self._plan:
-            if isinstance(args, list):  # a merge layer: its inputs' masks as a list, None when none has one
+            if isinstance(args, list):  # several inputs: their masks as a list, None when none has one
                 inp = [values[a] for a in args]
                 mask = [masks[a] for a in args] if any(masks[a] is not None for a in args) else None
             else:
                 inp, mask = values[args], masks[args]
-            values[outs[0]], masks[outs[0]] = layer.call_with_mask(inp, training=training, mask=mask)
+            out, out_mask = layer.call_with_mask(inp, training=training, mask=mask)
+            if len(outs) == 1:
+                values[outs[0]], masks[outs[0]] = out, out_mask
+            else:  # a layer with several outputs (a recurrent layer's return_state): one mask each
+                out_masks = out_mask if isinstance(out_mask, list) else [out_mask] * len(outs)
+                for slot_index, value, value_mask in zip(outs, out, out_masks):
+                    values[slot_index], masks[slot_index] = value, value_mask
         out = [values[s] for s in self._output_slots]
         out_masks = [masks[s] for s in self._output_slots]
         return (out, out_masks) if self._multi_out else (out[0], out_masks[0])
@@ -293,8 +310,8 @@ class Functional(Model):
                     tensors = [lookup(r) for r in refs]
                     if any(t is None for t in tensors):
                         break
-                    out = layer(tensors if layer._takes_list else _single(tensors, name, where))
-                    made[name].append([out])
+                    out = _call_on(layer, tensors, name, where)
+                    made[name].append(out if isinstance(out, list) else [out])
                     pending[name].pop(0)
                     progress = True
             if not progress:
