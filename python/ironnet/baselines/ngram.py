@@ -1,6 +1,6 @@
 """A smoothed character n-gram count model (interpolated Kneser-Ney), the language-model baseline.
 
-Interpolated Kneser-Ney (Chen and Goodman, 1998, section 3.5), with one absolute discount D_k per
+Interpolated Kneser-Ney (as in Chen and Goodman, 1998), with one absolute discount D_k per
 order k. For the highest order n, with context h (n-1 ids) and next id w:
 
     P_n(w | h) = (max(c(h w) - D_n, 0) + D_n * N1+(h .) * P_{n-1}(w | h[1:])) / c(h .)
