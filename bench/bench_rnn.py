@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""float32 LSTM and GRU sequences: ironnet's fused native ops against PyTorch CPU nn.LSTM / nn.GRU.
+
+For each thread count and case (batch 64, input 128):
+  1. checks ironnet's y, h_last and the gradients of x and every weight against PyTorch in float64,
+     with the weights mapped between the layouts (Keras: kernel (I, kH) gates i,f,c,o / z,r,h;
+     PyTorch: weight_ih (kH, I) gates i,f,g,o / r,z,n), so only correct code is timed;
+  2. times the forward (inference: no_grad) and forward + backward (autograd, gradients of x and of
+     every weight) of both, interleaved sample by sample in the same process (see harness.py);
+  3. prints sequences/s, ironnet's ratio to PyTorch, GFLOP/s and the fraction of the FMA peak
+     (--peak GFLOP/s for two cores; per thread half of it), against the issue's targets.
+
+FLOPs: forward = 2·B·T·(I + H)·kH (input projection and recurrent GEMMs; the pointwise work is not
+counted), forward + backward = 3× that (dx, dW_ih, dW_hh and dh are the forward's GEMMs twice over).
+Targets at 2 threads: forward >= 1.1×; forward + backward >= 1.3× (LSTM), >= 1.6× (GRU).
+
+    python bench/bench_rnn.py                         # every case, 2 and 1 threads
+    python bench/bench_rnn.py --threads 2 --cases lstm-64x256
+    python bench/bench_rnn.py --markdown bench/RESULTS.md
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+SECTION = "bench_rnn"
+TARGET_THREADS = 2
+BATCH, INPUT = 64, 128
+
+
+@dataclass(frozen=True)
+class Case:
+    cell: str  # "lstm" or "gru" (reset_after=True, as PyTorch's GRU)
+    steps: int
+    units: int
+    target_fwd: float
+    target_fwd_bwd: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.cell}-{self.steps}x{self.units}"
+
+    @property
+    def gates(self) -> int:
+        return 4 if self.cell == "lstm" else 3
+
+    def flops(self, what: str) -> float:
+        forward = 2.0 * BATCH * self.steps * (INPUT + self.units) * self.gates * self.units
+        return forward if what == "fwd" else 3.0 * forward
+
+    def label(self) -> str:
+        return f"{self.cell.upper()} T={self.steps} H={self.units}"
+
+
+CASES = {c.name: c for c in (
+    Case("lstm", 64, 256, 1.1, 1.3), Case("lstm", 128, 512, 1.1, 1.3),
+    Case("gru", 64, 256, 1.1, 1.6), Case("gru", 128, 512, 1.1, 1.6),
+)}
+
+
+def gru_gate_order(np, units: int):
+    """Rows of PyTorch's GRU weights (gates r, z, n) in Keras's gate order z, r, h."""
+    return np.concatenate([np.arange(units, 2 * units), np.arange(units), np.arange(2 * units, 3 * units)])
+
+
+def keras_weights(np, module, cell: str, units: int):
+    """PyTorch's nn.LSTM / nn.GRU parameters in Keras's layout (kernel, recurrent_kernel, bias)."""
+    w_ih, w_hh = module.weight_ih_l0.detach().numpy(), module.weight_hh_l0.detach().numpy()
+    b_ih, b_hh = module.bias_ih_l0.detach().numpy(), module.bias_hh_l0.detach().numpy()
+    if cell == "lstm":  # same gate order i, f, g(c), o; the two biases add up
+        return w_ih.T.copy(), w_hh.T.copy(), (b_ih + b_hh).astype(np.float32)
+    order = gru_gate_order(np, units)
+    return w_ih[order].T.copy(), w_hh[order].T.copy(), np.stack([b_ih[order], b_hh[order]]).astype(np.float32)
+
+
+def make_callables(np, torch, ironnet, case: Case, seed: int):
+    """The four timed callables and a correctness check, on the same data and weights for both libraries."""
+    torch.manual_seed(seed)
+    module = (torch.nn.LSTM if case.cell == "lstm" else torch.nn.GRU)(INPUT, case.units, batch_first=True)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (BATCH, case.steps, INPUT)).astype(np.float32)
+    g = rng.uniform(-1, 1, (BATCH, case.steps, case.units)).astype(np.float32)
+    kernel, recurrent, bias = keras_weights(np, module, case.cell, case.units)
+    xi, ki, ri, bi = (ironnet.tensor(a, requires_grad=True) for a in (x, kernel, recurrent, bias))
+    gi = ironnet.tensor(g)
+    op = getattr(ironnet.ops, case.cell)
+
+    def ironnet_fwd():
+        with ironnet.no_grad():
+            return op(xi, ki, ri, bi)
+
+    def ironnet_fwd_bwd():
+        xi.grad = ki.grad = ri.grad = bi.grad = None
+        op(xi, ki, ri, bi)[0].backward(gi)
+
+    xt, gt = torch.from_numpy(x).requires_grad_(True), torch.from_numpy(g)
+
+    def torch_fwd():
+        with torch.no_grad():
+            return module(xt)
+
+    def torch_fwd_bwd():
+        module.zero_grad(set_to_none=True)
+        xt.grad = None
+        module(xt)[0].backward(gt)
+
+    def check() -> float:
+        """Largest error of ironnet's y, h_last and gradients against PyTorch in float64, relative to each's max."""
+        module64 = (torch.nn.LSTM if case.cell == "lstm" else torch.nn.GRU)(INPUT, case.units, batch_first=True)
+        module64.load_state_dict(module.state_dict())
+        module64.double()
+        x64 = torch.from_numpy(x).double().requires_grad_(True)
+        y64, state64 = module64(x64)
+        y64.backward(torch.from_numpy(g).double())
+        h64 = state64[0] if case.cell == "lstm" else state64
+        y, h = ironnet_fwd()[:2]
+        ironnet_fwd_bwd()
+        w_ih_grad, w_hh_grad = module64.weight_ih_l0.grad.numpy(), module64.weight_hh_l0.grad.numpy()
+        b_grad = module64.bias_ih_l0.grad.numpy()
+        if case.cell == "gru":
+            order = gru_gate_order(np, case.units)
+            w_ih_grad, w_hh_grad = w_ih_grad[order], w_hh_grad[order]
+            b_grad = np.stack([b_grad[order], module64.bias_hh_l0.grad.numpy()[order]])
+        pairs = [(y.numpy(), y64.detach().numpy()), (h.numpy(), h64.detach().numpy()[0]),
+                 (xi.grad.numpy(), x64.grad.numpy()), (ki.grad.numpy(), w_ih_grad.T), (ri.grad.numpy(), w_hh_grad.T),
+                 (bi.grad.numpy(), b_grad)]
+        return max(float(np.abs(got - want).max() / np.abs(want).max()) for got, want in pairs)
+
+    fns = {"ironnet fwd": ironnet_fwd, "torch fwd": torch_fwd,
+           "ironnet fwd+bwd": ironnet_fwd_bwd, "torch fwd+bwd": torch_fwd_bwd}
+    return fns, check
+
+
+@dataclass
+class Row:
+    case: Case
+    threads: int
+    what: str  # "fwd" or "fwd+bwd"
+    seconds: Dict[str, float]  # "ironnet" / "torch" -> median seconds per batch
+    noise: float
+    disturbed: bool
+
+    def seq_per_s(self, lib: str) -> float:
+        return BATCH / self.seconds[lib]
+
+    @property
+    def ratio(self) -> float:
+        return self.seconds["torch"] / self.seconds["ironnet"]
+
+    def gflops(self, lib: str) -> float:
+        return harness.gflops(self.case.flops(self.what), self.seconds[lib])
+
+    @property
+    def target(self) -> float:
+        return self.case.target_fwd if self.what == "fwd" else self.case.target_fwd_bwd
+
+    def met(self) -> Optional[bool]:
+        return None if self.threads != TARGET_THREADS else self.ratio >= self.target
+
+
+def run(args) -> List[Row]:
+    import numpy as np
+    import torch
+
+    import ironnet
+
+    monitor = harness.CpuMonitor()
+    rows = []
+    for threads in args.threads:
+        ironnet.set_num_threads(threads)
+        torch.set_num_threads(threads)
+        for name in args.cases:
+            case = CASES[name]
+            fns, check = make_callables(np, torch, ironnet, case, args.seed)
+            error = check()
+            if error > 1e-4:
+                print(f"FAIL {case.label()} at {threads} thread(s): relative error {error:.1e} > 1e-4", file=sys.stderr)
+                sys.exit(1)
+            spare = max(0, (os.cpu_count() or 1) - threads)
+            harness.wait_for_quiet(monitor, args.max_wait, spare)
+            for what in ("fwd", "fwd+bwd"):
+                group = {k.split()[0]: f for k, f in fns.items() if k.endswith(" " + what)}
+                result = harness.time_interleaved(group, args.repeats, args.min_time / args.repeats, args.pause,
+                                                  monitor, spare)
+                row = Row(case, threads, what, {k: t.median for k, t in result.timings.items()},
+                          max(t.spread for t in result.timings.values()), not result.clean)
+                rows.append(row)
+                print(f"  {case.label()} {what}, {threads} thread(s): ironnet {row.seq_per_s('ironnet'):.0f} seq/s, "
+                      f"torch {row.seq_per_s('torch'):.0f} seq/s, {row.ratio:.2f}x (check error {error:.1e})",
+                      file=sys.stderr, flush=True)
+    return rows
+
+
+HEADERS = ["case", "threads", "pass", "ironnet seq/s", "torch seq/s", "ironnet / torch", "target", "ironnet GFLOP/s",
+           "% of FMA peak", "torch GFLOP/s", "noise"]
+
+
+def table_rows(rows: List[Row], peak: float) -> List[List[str]]:
+    out = []
+    for r in rows:
+        met = r.met()
+        verdict = "—" if met is None else (f"≥{r.target:.1f}×: " + ("yes" if met else "**NO**"))
+        thread_peak = peak * r.threads / 2
+        out.append([r.case.label(), str(r.threads), r.what, f"{r.seq_per_s('ironnet'):,.0f}",
+                    f"{r.seq_per_s('torch'):,.0f}", f"{r.ratio:.2f}×", verdict, f"{r.gflops('ironnet'):.0f}",
+                    f"{100 * r.gflops('ironnet') / thread_peak:.0f}%", f"{r.gflops('torch'):.0f}",
+                    f"{100 * r.noise:.0f}%" + (" disturbed" if r.disturbed else "")])
+    return out
+
+
+NOTES = """\
+- batch 64, input 128, float32; ironnet `ops.lstm` / `ops.gru` (reset_after, PyTorch's form) vs
+  `torch.nn.LSTM` / `torch.nn.GRU` (batch_first) on the same data and weights, interleaved.
+- fwd: under no_grad (ironnet then saves no training workspace); fwd+bwd: `y.backward(g)` through both
+  autograds, gradients of x and of every weight.
+- GFLOP/s count the GEMMs only: forward 2·B·T·(I+H)·kH, forward + backward 3× that. % of FMA peak: of
+  the two-core peak given by --peak (one thread: half of it).
+- noise = the larger interquartile range / median of the two timed callables of that row."""
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--threads", type=int, nargs="+", default=[2, 1], help="thread counts (default: 2 1)")
+    p.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES), help="cases (default: all)")
+    p.add_argument("--repeats", type=int, default=7, help="timed samples per callable (default: 7)")
+    p.add_argument("--min-time", type=float, default=1.0, help="least seconds of calls per callable (default: 1)")
+    p.add_argument("--pause", type=float, default=0.05, help="seconds of sleep before each sample (default: 0.05)")
+    p.add_argument("--max-wait", type=float, default=30.0, help="most seconds to wait for a quiet CPU per case")
+    p.add_argument("--peak", type=float, default=426.0, help="two-core float32 FMA peak in GFLOP/s (default: 426)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--markdown", metavar="PATH", help="write/update the results section of this Markdown file")
+    args = p.parse_args(argv)
+    if min(args.threads) < 1 or args.repeats < 1:
+        p.error("--threads and --repeats must be >= 1")
+
+    rows = run(args)
+    table = harness.format_table(HEADERS, table_rows(rows, args.peak))
+    print("\n" + table)
+    missed = sum(r.met() is False for r in rows)
+    summary = f"targets at {TARGET_THREADS} threads: " + ("all met" if not missed else f"{missed} missed")
+    print("\n" + summary)
+    if args.markdown:
+        import torch
+
+        import ironnet
+
+        command = "python " + shlex.join([os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else argv))
+        load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip() if os.name == "posix" else "?"
+        cfg = ironnet.config()
+        body = (f"### Recurrent sequences (float32): ironnet LSTM/GRU vs PyTorch nn.LSTM/nn.GRU\n\n"
+                f"Command: `{command}`\n\n"
+                f"- cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs; load after the run: `{load}`\n"
+                f"- ironnet {cfg['version']} (CPU ISA {cfg['cpu_isa']}), torch {torch.__version__}\n\n"
+                f"{harness.format_table(HEADERS, table_rows(rows, args.peak), markdown=True)}\n\n{summary}\n\n{NOTES}\n")
+        harness.update_markdown_section(args.markdown, SECTION, body)
+        print(f"updated the '{SECTION}' section of {args.markdown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
