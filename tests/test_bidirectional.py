@@ -133,3 +133,15 @@ def test_symbolic_calls_give_one_tensor_per_output_and_take_initial_states(rng):
     clone = models.Functional.from_config(model.get_config())
     clone.set_weights(model.get_weights())
     np.testing.assert_allclose(clone.predict([x, h]), want, rtol=1e-6)
+
+
+def test_merge_mode_none_with_return_state_lists_both_outputs_then_the_states(rng):
+    bi = layers.Bidirectional(layers.GRU(2, return_sequences=True, return_state=True), merge_mode=None)
+    x = rng.standard_normal((3, 4, 5)).astype(np.float32)
+    forward, backward, fh, bh = bi(x)
+    assert forward.shape == backward.shape == (3, 4, 2) and fh.shape == bh.shape == (3, 2)
+    assert bi.compute_output_shape((None, 4, 5)) == [(None, 4, 2), (None, 4, 2), (None, 2), (None, 2)]
+    np.testing.assert_array_equal(backward.numpy(), bi.backward_layer(x)[0].numpy()[:, ::-1])
+    np.testing.assert_array_equal(bh.numpy(), bi.backward_layer(x)[1].numpy())
+    mask = np.ones((3, 4), bool)
+    assert bi.compute_mask(x, mask) == [mask, mask, None, None]

@@ -231,10 +231,14 @@ def test_jordan_matches_the_numpy_reference_forward_and_backward(rng, batch, ste
         np.testing.assert_allclose(g.numpy(), ref[key], rtol=1e-4, atol=1e-5, err_msg=key)
 
 
-def test_jordan_feeds_back_the_output_not_the_hidden_state(rng):
-    layer = _jordan(rng, 2, 4, 3)
+def test_jordan_weight_and_output_shapes_and_dropout(rng):
+    layer = _jordan(rng, 2, 4, 3, dropout=0.5, recurrent_dropout=0.5, seed=2)
     assert [w.shape for w in layer.get_weights()] == [(2, 4), (3, 4), (4,), (4, 3), (3,)]
     assert layer.compute_output_shape((None, 5, 2)) == [(None, 5, 3), (None, 3)]
+    x = rng.standard_normal((4, 5, 2)).astype(np.float32)
+    inference = layer(x)[0].numpy()
+    np.testing.assert_array_equal(layer(x)[0].numpy(), inference)
+    assert not np.allclose(layer(x, training=True)[0].numpy(), inference)
 
 
 # --- training -----------------------------------------------------------------------------------

@@ -16,11 +16,12 @@ class Bidirectional(SequenceCall):
     of its config with go_backwards flipped, or the one given) reads it backwards; with
     return_sequences the backward outputs are put back in input order before merging, so step t of
     the result sees the whole sequence. merge_mode: "concat" (features side by side, the default),
-    "sum", "mul", "ave", or None (a list [forward, backward]).
+    "sum", "mul", "ave", or None (the two outputs, forward first, as separate results).
 
-    Weights: the forward layer's, then the backward layer's, named "forward_<name>/..." and
-    "backward_<name>/..." (unique within the layer, for saving). With return_state the result is
-    [merged, *forward states, *backward states]; initial_state takes them in that order too."""
+    Weights: the forward layer's, then the backward layer's, named "forward_<weight>" and
+    "backward_<weight>" (unique within the layer, for saving). With return_state the result is
+    [merged (or forward, backward), *forward states, *backward states]; initial_state takes the
+    states in that order too."""
 
     supports_masking = True
 
@@ -60,19 +61,17 @@ class Bidirectional(SequenceCall):
     def compute_output_shape(self, input_shape: Shape) -> Any:
         forward = self.forward_layer.compute_output_shape(input_shape)
         out = forward[0] if self.return_state else forward
-        if self.merge_mode is None:
-            return [out, out]
-        merged = (*out[:-1], self._merged_size(out[-1]))
+        outputs = [out, out] if self.merge_mode is None else [(*out[:-1], self._merged_size(out[-1]))]
         if self.return_state:
-            return [merged, *forward[1:], *self.backward_layer.compute_output_shape(input_shape)[1:]]
-        return merged
+            outputs += [*forward[1:], *self.backward_layer.compute_output_shape(input_shape)[1:]]
+        return outputs if len(outputs) > 1 else outputs[0]
 
     def compute_mask(self, inputs: Any, mask: Optional[Any] = None) -> Any:
         out = mask if self.return_sequences else None
-        if self.merge_mode is None:
-            return [out, out]
-        n_states = len(self.forward_layer._state_names)
-        return [out] + [None] * (2 * n_states) if self.return_state else out
+        masks = [out, out] if self.merge_mode is None else [out]
+        if self.return_state:
+            masks += [None] * len(self._state_sizes())
+        return masks if len(masks) > 1 else masks[0]
 
     def _state_sizes(self) -> List[int]:
         return self.forward_layer._state_sizes() + self.backward_layer._state_sizes()
@@ -96,19 +95,18 @@ class Bidirectional(SequenceCall):
             states = forward_states + backward_states
         if self.return_sequences:  # the backward layer returned its steps in reading order
             backward = flip_time(backward)
-        merged = self._merge(forward, backward)
-        return [merged, *states] if self.return_state else merged
+        outputs = [forward, backward] if self.merge_mode is None else [self._merge(forward, backward)]
+        outputs += states
+        return outputs if len(outputs) > 1 else outputs[0]
 
-    def _merge(self, forward: Tensor, backward: Tensor) -> Any:
+    def _merge(self, forward: Tensor, backward: Tensor) -> Tensor:
         if self.merge_mode == "concat":
             return ops.concatenate([forward, backward], axis=-1)
         if self.merge_mode == "sum":
             return ops.add(forward, backward)
         if self.merge_mode == "mul":
             return ops.mul(forward, backward)
-        if self.merge_mode == "ave":
-            return ops.mul(ops.add(forward, backward), 0.5)
-        return [forward, backward]
+        return ops.mul(ops.add(forward, backward), 0.5)  # "ave"
 
     def reset_states(self) -> None:
         self.forward_layer.reset_states()
