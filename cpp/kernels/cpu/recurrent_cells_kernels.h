@@ -159,12 +159,26 @@ void zero(float* dst, int64_t n) { std::memset(dst, 0, static_cast<size_t>(n) * 
 
 bool is_padded(const int32_t* mask, int64_t ld_mask, int64_t b) { return mask && mask[b * ld_mask] == 0; }
 
-// Adds the input projection (and the recurrent bias, when there is one) to gate blocks [g0, g1) of row b.
+// Adds the input projection and the biases there are to gate blocks [g0, g1) of row b. (The biases
+// are added here, from L1, rather than broadcast into the whole projection before its GEMM: that
+// would be one more pass over B * T * kH floats in memory.)
 void add_inputs(const ForwardStep& s, float* gates, const float* xw, int g0, int g1) {
   const int64_t nu = s.u1 - s.u0;
   for (int g = g0; g < g1; ++g) {
-    add_into(gates + g * nu, xw + g * s.units + s.u0, nu);
-    if (s.recurrent_bias) add_into(gates + g * nu, s.recurrent_bias + g * s.units + s.u0, nu);
+    const int64_t col = g * s.units + s.u0;
+    float* v = gates + g * nu;
+    const float* x = xw + col;
+    if (s.bias && s.recurrent_bias) {
+      const float *b = s.bias + col, *rb = s.recurrent_bias + col;
+#pragma omp simd
+      for (int64_t j = 0; j < nu; ++j) v[j] += x[j] + b[j] + rb[j];
+    } else if (s.bias) {
+      const float* b = s.bias + col;
+#pragma omp simd
+      for (int64_t j = 0; j < nu; ++j) v[j] += x[j] + b[j];
+    } else {
+      add_into(v, x, nu);
+    }
   }
 }
 
@@ -250,10 +264,11 @@ void gru_forward(const ForwardStep& s) {
     float *hh = g + 2 * nu, *rec = g + 3 * nu;
     const float *r = g + nu, *xh = xw + 2 * H + u0;
     const float* rb = s.recurrent_bias ? s.recurrent_bias + 2 * H + u0 : nullptr;
+    const float* bh = s.bias ? s.bias + 2 * H + u0 : nullptr;
 #pragma omp simd
     for (int64_t j = 0; j < nu; ++j) {
       rec[j] = hh[j] + (rb ? rb[j] : 0.0f);
-      hh[j] = xh[j] + r[j] * rec[j];
+      hh[j] = xh[j] + (bh ? bh[j] : 0.0f) + r[j] * rec[j];
     }
     activate(s.act, hh, nu);
     gru_combine(s, b, g);
