@@ -148,19 +148,7 @@ void rnn_forward(const RnnForwardArgs& a, int num_threads) {
         mine.gates = gate_scratch + si * slice_floats, mine.ld_gates = blocks * (mine.u1 - mine.u0);
         return mine;
       };
-      // What this step's pointwise kernel of slice si will read and write, fetched during its GEMM.
-      auto prefetch = [&](int si) {
-        const int64_t u0 = slices.begin(si, H), nu = slices.end(si, H) - u0;
-        for (int g = 0; g < rnn_gate_count(s.cell); ++g) prefetch_rows(fs.xw, fs.ld_xw, B, g * H + u0, nu);
-        for (int g = 0; g < (training ? blocks : 0); ++g) prefetch_rows(fs.saved, fs.ld_saved, B, g * H + u0, nu);
-        prefetch_rows(fs.y, fs.ld_y, B, u0, nu);
-        prefetch_rows(fs.h_out, fs.ld_out, B, u0, nu);
-        prefetch_rows(fs.a_out, fs.ld_out, B, u0, nu);
-        prefetch_rows(fs.c_out, fs.ld_out, B, u0, nu);
-        prefetch_rows(fs.c_in, fs.ld_in, B, u0, nu);
-      };
       for (int si = tid; si < slices.count; si += team) {
-        prefetch(si);
         recurrent_gemm(si, 0, fs.a_in, fs.ld_in, 0);
         const ForwardStep mine = slice_step(si);
         switch (s.cell) {
