@@ -3,6 +3,7 @@
 // the slice's units in `omp simd` loops; activations run in place over whole blocks with the choice
 // of function made outside the loop, so each loop vectorizes. Derivatives are taken from the
 // activated values (tanh' = 1 - y^2, sigmoid' = y (1 - y), ...), which is all backward saves.
+// The AVX-512 build adds its own tanh/sigmoid and a one-pass LSTM forward row (the hottest case).
 // Everything here has internal linkage; only make_table() hands the functions out.
 #pragma once
 #include <cmath>
