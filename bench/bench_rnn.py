@@ -235,7 +235,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--min-time", type=float, default=1.0, help="least seconds of calls per callable (default: 1)")
     p.add_argument("--pause", type=float, default=0.05, help="seconds of sleep before each sample (default: 0.05)")
     p.add_argument("--max-wait", type=float, default=30.0, help="most seconds to wait for a quiet CPU per case")
-    p.add_argument("--peak", type=float, default=426.0, help="two-core float32 FMA peak in GFLOP/s (default: 426)")
+    p.add_argument("--peak", type=float, default=426.0,
+                   help="two-core float32 FMA peak in GFLOP/s (default: 426, the issue's Zen 5 machine; a Zen 4, "
+                        "whose 512-bit FMAs take two cycles, has about half)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--markdown", metavar="PATH", help="write/update the results section of this Markdown file")
     args = p.parse_args(argv)
@@ -259,7 +261,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         body = (f"### Recurrent sequences (float32): ironnet LSTM/GRU vs PyTorch nn.LSTM/nn.GRU\n\n"
                 f"Command: `{command}`\n\n"
                 f"- cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs; load after the run: `{load}`\n"
-                f"- ironnet {cfg['version']} (CPU ISA {cfg['cpu_isa']}), torch {torch.__version__}\n\n"
+                f"- ironnet {cfg['version']} (CPU ISA {cfg['cpu_isa']}), torch {torch.__version__}\n"
+                f"- FMA peak used for the % column: {args.peak:.0f} GFLOP/s for two cores\n\n"
                 f"{harness.format_table(HEADERS, table_rows(rows, args.peak), markdown=True)}\n\n{summary}\n\n{NOTES}\n")
         harness.update_markdown_section(args.markdown, SECTION, body)
         print(f"updated the '{SECTION}' section of {args.markdown}")

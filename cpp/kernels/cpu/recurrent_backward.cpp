@@ -133,23 +133,6 @@ void rnn_backward(const RnnBackwardArgs& a, int num_threads) {
           g.c = rec_scratch + si * slice_floats, g.ldc = packed.n(), g.beta = beta;
           gemm(g, packed, 1);
         };
-        // What the next step's (t's predecessor's) pointwise kernel of slice si will touch, fetched
-        // during this step's GEMMs.
-        auto prefetch_next = [&](int si) {
-          if (step == 0) return;
-          const int64_t next = position(step - 1, s) - t;  // in positions, +-1
-          const int64_t u0 = slices.begin(si, H), nu = slices.end(si, H) - u0;
-          for (int g = 0; g < blocks; ++g)
-            prefetch_rows(bs.saved + next * blocks * H, bs.ld_saved, B, g * H + u0, nu);
-          for (int64_t g = 0; g < kH / H; ++g) {
-            prefetch_rows(bs.dg + next * kH, bs.ld_dg, B, g * H + u0, nu);
-            if (bs.dg_rec) prefetch_rows(bs.dg_rec + next * kH, bs.ld_dg, B, g * H + u0, nu);
-          }
-          prefetch_rows(bs.dy + next * H, bs.ld_y, B, u0, nu);
-          prefetch_rows(bs.h_in + next * H, bs.ld_in, B, u0, nu);
-          if (bs.c_in) prefetch_rows(bs.c_in + next * H, bs.ld_in, B, u0, nu);
-          if (s.cell == RnnCell::GruResetBefore) prefetch_rows(bs.a_in + next * H, bs.ld_in, B, u0, nu);
-        };
         auto add_to_dh = [&](int si) {
           cells.add_recurrent_grad(B, H, slices.begin(si, H), slices.end(si, H), rec_scratch + si * slice_floats,
                                    slices.end(si, H) - slices.begin(si, H), a.recurrent_mask, dh);
@@ -167,7 +150,6 @@ void rnn_backward(const RnnBackwardArgs& a, int num_threads) {
         if (s.cell == RnnCell::GruResetBefore) {
           // dr needs dG_h @ U_h^T; then dr of every unit before the [z, r] product.
           for (int si = tid; si < slices.count; si += team) {
-            prefetch_next(si);
             transposed_gemm(si, 1, bs.dg, 0.0f);
             cells.gru_backward_reset(slice(si));
           }
@@ -178,7 +160,6 @@ void rnn_backward(const RnnBackwardArgs& a, int num_threads) {
           }
         } else {
           for (int si = tid; si < slices.count; si += team) {
-            prefetch_next(si);
             transposed_gemm(si, 0, separate_rec ? bs.dg_rec : bs.dg, 0.0f);
             add_to_dh(si);
           }

@@ -3,6 +3,7 @@
 // the slice's units in `omp simd` loops; activations run in place over whole blocks with the choice
 // of function made outside the loop, so each loop vectorizes. Derivatives are taken from the
 // activated values (tanh' = 1 - y^2, sigmoid' = y (1 - y), ...), which is all backward saves.
+// The AVX-512 build adds its own tanh/sigmoid and a one-pass LSTM forward row (the hottest case).
 // Everything here has internal linkage; only make_table() hands the functions out.
 #pragma once
 #include <cmath>
@@ -57,23 +58,25 @@ void for_each_vector(float* v, int64_t n, Op op) {
   }
 }
 
-void tanh_block(float* v, int64_t n) {
+inline __m512 tanh16(__m512 x) {
   const __m512 sign = _mm512_set1_ps(-0.0f), one = _mm512_set1_ps(1.0f);
-  for_each_vector(v, n, [&](__m512 x) {
-    const __m512 e = exp_nonpositive(_mm512_mul_ps(_mm512_set1_ps(-2.0f), _mm512_andnot_ps(sign, x)));
-    const __m512 t = _mm512_mul_ps(_mm512_sub_ps(one, e), reciprocal_1_2(_mm512_add_ps(one, e)));
-    return _mm512_or_ps(t, _mm512_and_ps(x, sign));  // tanh(|x|) with x's sign
-  });
+  const __m512 e = exp_nonpositive(_mm512_mul_ps(_mm512_set1_ps(-2.0f), _mm512_andnot_ps(sign, x)));
+  const __m512 t = _mm512_mul_ps(_mm512_sub_ps(one, e), reciprocal_1_2(_mm512_add_ps(one, e)));
+  return _mm512_or_ps(t, _mm512_and_ps(x, sign));  // tanh(|x|) with x's sign
 }
 
+inline __m512 sigmoid16(__m512 x) {
+  const __m512 e = exp_nonpositive(_mm512_or_ps(x, _mm512_set1_ps(-0.0f)));  // exp(-|x|)
+  const __m512 s = reciprocal_1_2(_mm512_add_ps(_mm512_set1_ps(1.0f), e));     // sigmoid(|x|)
+  const __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+  return _mm512_mask_mul_ps(s, negative, e, s);  // sigmoid(-|x|) = e sigmoid(|x|)
+}
+
+void tanh_block(float* v, int64_t n) {
+  for_each_vector(v, n, [](__m512 x) { return tanh16(x); });
+}
 void sigmoid_block(float* v, int64_t n) {
-  const __m512 sign = _mm512_set1_ps(-0.0f), one = _mm512_set1_ps(1.0f);
-  for_each_vector(v, n, [&](__m512 x) {
-    const __m512 e = exp_nonpositive(_mm512_or_ps(x, sign));  // exp(-|x|)
-    const __m512 s = reciprocal_1_2(_mm512_add_ps(one, e));    // sigmoid(|x|)
-    const __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-    return _mm512_mask_mul_ps(s, negative, e, s);  // sigmoid(-|x|) = e sigmoid(|x|)
-  });
+  for_each_vector(v, n, [](__m512 x) { return sigmoid16(x); });
 }
 #else
 void tanh_block(float* v, int64_t n) {
@@ -159,12 +162,26 @@ void zero(float* dst, int64_t n) { std::memset(dst, 0, static_cast<size_t>(n) * 
 
 bool is_padded(const int32_t* mask, int64_t ld_mask, int64_t b) { return mask && mask[b * ld_mask] == 0; }
 
-// Adds the input projection (and the recurrent bias, when there is one) to gate blocks [g0, g1) of row b.
+// Adds the input projection and the biases there are to gate blocks [g0, g1) of row b. (The biases
+// are added here, from L1, rather than broadcast into the whole projection before its GEMM: that
+// would be one more pass over B * T * kH floats in memory.)
 void add_inputs(const ForwardStep& s, float* gates, const float* xw, int g0, int g1) {
   const int64_t nu = s.u1 - s.u0;
   for (int g = g0; g < g1; ++g) {
-    add_into(gates + g * nu, xw + g * s.units + s.u0, nu);
-    if (s.recurrent_bias) add_into(gates + g * nu, s.recurrent_bias + g * s.units + s.u0, nu);
+    const int64_t col = g * s.units + s.u0;
+    float* v = gates + g * nu;
+    const float* x = xw + col;
+    if (s.bias && s.recurrent_bias) {
+      const float *b = s.bias + col, *rb = s.recurrent_bias + col;
+#pragma omp simd
+      for (int64_t j = 0; j < nu; ++j) v[j] += x[j] + b[j] + rb[j];
+    } else if (s.bias) {
+      const float* b = s.bias + col;
+#pragma omp simd
+      for (int64_t j = 0; j < nu; ++j) v[j] += x[j] + b[j];
+    } else {
+      add_into(v, x, nu);
+    }
   }
 }
 
@@ -196,6 +213,46 @@ void finish_row(const ForwardStep& s, int64_t b, const float* gates, int saved_c
 
 // --- forward -----------------------------------------------------------------------------------
 
+#if defined(__AVX512F__)
+// Row b of lstm_forward for tanh / sigmoid (Keras's defaults) in one pass over the units: the gates,
+// the state update and every store with the values still in registers (the general version makes
+// about ten passes over the row's blocks). Returns false for other activations.
+bool lstm_row_fused(const ForwardStep& s, int64_t b) {
+  if (s.act != RnnActivation::Tanh || s.gate_act != RnnGateActivation::Sigmoid) return false;
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
+  const float* g = s.gates + b * s.ld_gates;
+  const float* xw = s.xw + b * s.ld_xw + u0;
+  const float* c_prev = s.c_in + b * s.ld_in + u0;
+  float *c_out = s.c_out + b * s.ld_out + u0, *h_out = s.h_out + b * s.ld_out + u0, *y = s.y + b * s.ld_y + u0;
+  float* a_out = s.a_out ? s.a_out + b * s.ld_out + u0 : nullptr;
+  const float* rm = s.a_out ? s.recurrent_mask + b * H + u0 : nullptr;
+  float* saved = s.saved ? s.saved + b * s.ld_saved + u0 : nullptr;
+  for (int64_t j = 0; j < nu; j += 16) {
+    const __mmask16 m = nu - j >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (nu - j)) - 1);
+    __m512 pre[4];
+    for (int q = 0; q < 4; ++q) {
+      pre[q] = _mm512_add_ps(_mm512_maskz_loadu_ps(m, g + q * nu + j), _mm512_maskz_loadu_ps(m, xw + q * H + j));
+      if (s.bias) pre[q] = _mm512_add_ps(pre[q], _mm512_maskz_loadu_ps(m, s.bias + q * H + u0 + j));
+    }
+    const __m512 i = sigmoid16(pre[0]), f = sigmoid16(pre[1]), cc = tanh16(pre[2]), o = sigmoid16(pre[3]);
+    const __m512 c = _mm512_fmadd_ps(f, _mm512_maskz_loadu_ps(m, c_prev + j), _mm512_mul_ps(i, cc));
+    const __m512 ac = tanh16(c);
+    const __m512 h = _mm512_mul_ps(o, ac);
+    _mm512_mask_storeu_ps(c_out + j, m, c);
+    _mm512_mask_storeu_ps(h_out + j, m, h);
+    _mm512_mask_storeu_ps(y + j, m, h);
+    if (a_out) _mm512_mask_storeu_ps(a_out + j, m, _mm512_mul_ps(h, _mm512_maskz_loadu_ps(m, rm + j)));
+    if (saved) {
+      const __m512 blocks[5] = {i, f, cc, o, ac};
+      for (int q = 0; q < 5; ++q) _mm512_mask_storeu_ps(saved + q * H + j, m, blocks[q]);
+    }
+  }
+  return true;
+}
+#else
+bool lstm_row_fused(const ForwardStep&, int64_t) { return false; }
+#endif
+
 void lstm_forward(const ForwardStep& s) {
   const int64_t nu = s.u1 - s.u0, u0 = s.u0;
   for (int64_t b = 0; b < s.batch; ++b) {
@@ -203,6 +260,7 @@ void lstm_forward(const ForwardStep& s) {
       carry_state(s, b, 5);
       continue;
     }
+    if (lstm_row_fused(s, b)) continue;
     float* g = s.gates + b * s.ld_gates;
     add_inputs(s, g, s.xw + b * s.ld_xw, 0, 4);
     activate_gate(s.gate_act, g, 2 * nu);  // i, f
@@ -249,12 +307,11 @@ void gru_forward(const ForwardStep& s) {
     // Block 3 keeps h U_h + rb_h (backward's dr); block 2 becomes h~ = act(x W_h + b_h + r * that).
     float *hh = g + 2 * nu, *rec = g + 3 * nu;
     const float *r = g + nu, *xh = xw + 2 * H + u0;
-    const float* rb = s.recurrent_bias ? s.recurrent_bias + 2 * H + u0 : nullptr;
+    copy(rec, hh, nu);
+    if (s.recurrent_bias) add_into(rec, s.recurrent_bias + 2 * H + u0, nu);
 #pragma omp simd
-    for (int64_t j = 0; j < nu; ++j) {
-      rec[j] = hh[j] + (rb ? rb[j] : 0.0f);
-      hh[j] = xh[j] + r[j] * rec[j];
-    }
+    for (int64_t j = 0; j < nu; ++j) hh[j] = xh[j] + r[j] * rec[j];
+    if (s.bias) add_into(hh, s.bias + 2 * H + u0, nu);
     activate(s.act, hh, nu);
     gru_combine(s, b, g);
     finish_row(s, b, g, 4);

@@ -17,8 +17,9 @@ struct ForwardStep {
   int64_t batch = 0, units = 0, u0 = 0, u1 = 0;
   RnnActivation act = RnnActivation::Tanh;
   RnnGateActivation gate_act = RnnGateActivation::Sigmoid;
-  const float* xw = nullptr;              // input projection at step t, bias included (kH per row)
+  const float* xw = nullptr;              // input projection x_t W at step t (kH per row)
   int64_t ld_xw = 0;
+  const float* bias = nullptr;            // (kH,) input bias, or null
   float* gates = nullptr;                 // slice scratch, saved_blocks(cell) blocks of nu per row
   int64_t ld_gates = 0;
   const float* recurrent_bias = nullptr;  // (kH,) or null

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "ironnet/gemm.h"
-#include "ironnet/linear.h"
 #include "ironnet/parallel.h"
 #include "ironnet/recurrent.h"
 #include "kernels/cpu/recurrent_cells_table.h"
@@ -32,9 +31,9 @@ struct StateStore {
   float* base = nullptr;
   int64_t ld = 0;
   bool all_steps = false;
-  int64_t units = 0;
+  // The state entering the step-th step run (step T: the final state, never stored here).
   float* slot(int64_t step, const RnnShape& s) const {
-    return base + (all_steps ? position(step, s) : (step & 1)) * units;
+    return base + (all_steps ? position(step, s) : (step & 1)) * s.units;
   }
 };
 
@@ -74,32 +73,32 @@ void rnn_forward(const RnnForwardArgs& a, int num_threads) {
   const CpuIsa isa = active_isa();
   const CellTable& cells = cells_for(isa);
 
-  // Input projection of all steps, bias first so the GEMM adds onto it: xw (B, T, kH).
+  // Input projection of all steps: xw (B, T, kH) = x W (the pointwise kernels add the biases).
   thread_local Workspace projection_space;
   float* xw = projection_space.reserve(static_cast<size_t>(B * T * kH));
-  if (a.bias) broadcast_rows(B * T, kH, a.bias, xw, kH, threads);
   GemmArgs proj;
   proj.m = B * T, proj.n = kH, proj.k = I;
   proj.a = a.x, proj.a_row_stride = I;
   proj.b = a.kernel, proj.b_row_stride = kH;
-  proj.c = xw, proj.ldc = kH, proj.beta = a.bias ? 1.0f : 0.0f;
+  proj.c = xw, proj.ldc = kH;
   gemm(proj, threads, isa);
 
   // State stores: the training workspace, or two slots per row for inference.
   const bool training = a.workspace != nullptr;
   const WorkspaceLayout layout = workspace_layout(s);
-  thread_local Workspace ring_space;
+  thread_local Workspace ring_space;  // inference: h, h * recurrent mask, c rings and GRU's r * h
   float* ring = training ? nullptr : ring_space.reserve(static_cast<size_t>(4 * 2 * B * H));
   auto store = [&](int64_t offset, int which) {
-    if (training) return StateStore{a.workspace + offset, T * H, true, H};
-    return StateStore{ring + which * 2 * B * H, 2 * H, false, H};
+    if (training) return StateStore{a.workspace + offset, T * H, true};
+    return StateStore{ring + which * 2 * B * H, 2 * H, false};
   };
   const StateStore h_store = store(layout.h_in, 0);
   const StateStore a_store = s.has_recurrent_mask ? store(layout.a_in, 1) : h_store;
-  const StateStore c_store = store(layout.c_in, 2);
-  // GRU reset-before's r * a_in: one (B, H) buffer for inference (in the ring space's last quarter).
-  const StateStore rh_store = training ? StateStore{a.workspace + layout.rh, T * H, true, H}
-                                       : StateStore{ring + 6 * B * H, H, false, 0};
+  const StateStore c_store = lstm ? store(layout.c_in, 2) : StateStore{};
+  // GRU reset-before's r * a_in: every step's when training, one (B, H) buffer (the ring space's last
+  // quarter) for inference, rewritten each step after the barrier that ends the previous one.
+  float* const rh_all = reset_before ? (training ? a.workspace + layout.rh : ring + 6 * B * H) : nullptr;
+  const int64_t ld_rh = training ? T * H : H;
   fill_rows(h_store, h_store.slot(0, s), a.h0, nullptr, B, H);
   if (s.has_recurrent_mask) fill_rows(a_store, a_store.slot(0, s), a.h0, a.recurrent_mask, B, H);
   if (lstm) fill_rows(c_store, c_store.slot(0, s), a.c0, nullptr, B, H);
@@ -120,7 +119,7 @@ void rnn_forward(const RnnForwardArgs& a, int num_threads) {
       ForwardStep fs;
       fs.batch = B, fs.units = H, fs.act = s.activation, fs.gate_act = s.gate_activation;
       fs.xw = xw + t * kH, fs.ld_xw = T * kH;
-      fs.recurrent_bias = a.recurrent_bias;
+      fs.bias = a.bias, fs.recurrent_bias = a.recurrent_bias;
       fs.h_in = h_store.slot(step, s), fs.a_in = a_store.slot(step, s), fs.ld_in = h_store.ld;
       if (lstm) fs.c_in = c_store.slot(step, s);
       fs.h_out = last ? a.h_last : h_store.slot(step + 1, s);
@@ -131,7 +130,7 @@ void rnn_forward(const RnnForwardArgs& a, int num_threads) {
       fs.mask = a.mask ? a.mask + t : nullptr, fs.ld_mask = T;
       fs.y = a.y + t * H, fs.ld_y = T * H;
       if (training) fs.saved = a.workspace + layout.gates + t * blocks * H, fs.ld_saved = T * blocks * H;
-      if (reset_before) fs.rh = rh_store.slot(step, s), fs.ld_rh = rh_store.ld;
+      if (reset_before) fs.rh = rh_all + (training ? t * H : 0), fs.ld_rh = ld_rh;
 
       // The recurrent product of gate blocks [first, ...) of slice `si` into its scratch.
       auto recurrent_gemm = [&](int si, int group, const float* operand, int64_t ld_operand, int first_block) {
@@ -149,19 +148,7 @@ void rnn_forward(const RnnForwardArgs& a, int num_threads) {
         mine.gates = gate_scratch + si * slice_floats, mine.ld_gates = blocks * (mine.u1 - mine.u0);
         return mine;
       };
-      // What this step's pointwise kernel of slice si will read and write, fetched during its GEMM.
-      auto prefetch = [&](int si) {
-        const int64_t u0 = slices.begin(si, H), nu = slices.end(si, H) - u0;
-        for (int g = 0; g < rnn_gate_count(s.cell); ++g) prefetch_rows(fs.xw, fs.ld_xw, B, g * H + u0, nu);
-        for (int g = 0; g < (training ? blocks : 0); ++g) prefetch_rows(fs.saved, fs.ld_saved, B, g * H + u0, nu);
-        prefetch_rows(fs.y, fs.ld_y, B, u0, nu);
-        prefetch_rows(fs.h_out, fs.ld_out, B, u0, nu);
-        prefetch_rows(fs.a_out, fs.ld_out, B, u0, nu);
-        prefetch_rows(fs.c_out, fs.ld_out, B, u0, nu);
-        prefetch_rows(fs.c_in, fs.ld_in, B, u0, nu);
-      };
       for (int si = tid; si < slices.count; si += team) {
-        prefetch(si);
         recurrent_gemm(si, 0, fs.a_in, fs.ld_in, 0);
         const ForwardStep mine = slice_step(si);
         switch (s.cell) {

@@ -76,25 +76,4 @@ inline UnitSlices unit_slices(int64_t units, int threads) {
   return s;
 }
 
-// Asks for columns [col, col + count) of `rows` rows (row r at base + r * ld) to be brought into L2.
-// The step loops call it before a step's GEMM for what the pointwise kernel will touch after it: rows
-// of whole-sequence arrays (B, T, .) sit a row of T steps apart, far beyond the hardware prefetchers'
-// reach, and would otherwise be fetched from memory one miss at a time while the GEMM leaves the
-// memory bus idle. Lines about to be written are fetched too (a store to a missing line reads it first).
-inline void prefetch_line(const float* p) {
-#if defined(__x86_64__) || defined(__i386__)
-  // GCC deletes loops whose only statements are __builtin_prefetch; a volatile asm it must keep.
-  asm volatile("prefetcht1 %0" : : "m"(*p));
-#else
-  __builtin_prefetch(p, 0, 2);
-#endif
-}
-
-inline void prefetch_rows(const float* base, int64_t ld, int64_t rows, int64_t col, int64_t count) {
-  if (!base) return;
-  constexpr int64_t kLine = 16;  // floats per 64-byte cache line
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < count; j += kLine) prefetch_line(base + r * ld + col + j);
-}
-
 }  // namespace ironnet::cpu::rnn_detail
