@@ -85,7 +85,9 @@ CASES = [
     ("plain", 4, 6, 5, 16, dict()),
     ("everything_reverse", 5, 7, 3, 19, dict(h0=True, c0=True, mask=True, recurrent_mask=True, reverse=True)),
     ("batch1_T1_I1", 1, 1, 1, 7, dict(h0=True, c0=True)),
-    ("masked_two_slices", 4, 5, 3, 41, dict(h0=True, mask=True, recurrent_mask=True)),
+    # Big enough per step (B * k * H^2 >= 2 * 2^19 multiply-adds, recurrent_layout.h) for two threads
+    # to split the units, even for the simple RNN.
+    ("masked_two_slices", 64, 3, 3, 130, dict(h0=True, mask=True, recurrent_mask=True)),
     ("no_bias", 3, 4, 2, 5, dict(bias=False, c0=True)),
 ]
 
@@ -165,8 +167,9 @@ def test_reference_matches_finite_differences(rng, cell, reset_after):
 
 
 def test_thread_counts_agree(rng):
-    args, extras = make_case(rng, "lstm", True, 6, 5, 7, 70, h0=True, c0=True, mask=True)
-    dy, dh, dc = (rng.standard_normal(s).astype(np.float32) for s in ((6, 5, 70), (6, 70), (6, 70)))
+    # 24 * 4 * 140^2 multiply-adds per step: enough for three threads to each take a slice of units.
+    args, extras = make_case(rng, "lstm", True, 24, 5, 7, 140, h0=True, c0=True, mask=True)
+    dy, dh, dc = (rng.standard_normal(s).astype(np.float32) for s in ((24, 5, 140), (24, 140), (24, 140)))
     results = []
     previous = ironnet.get_num_threads()
     try:

@@ -94,7 +94,7 @@ void rnn_backward(const RnnBackwardArgs& a, int num_threads) {
   copy_or_zero(dc, a.dc_last, B * H);
 
   if (B > 0 && T > 0) {
-    const UnitSlices slices = unit_slices(H, threads);
+    const UnitSlices slices = unit_slices(s, threads);
     const int team_size = std::min(threads, slices.count);
     const RecurrentPacks packs = pack_recurrent_slices(s, a.recurrent_kernel, slices, /*transposed=*/true, isa,
                                                        team_size);

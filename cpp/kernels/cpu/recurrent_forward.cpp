@@ -103,7 +103,7 @@ void rnn_forward(const RnnForwardArgs& a, int num_threads) {
   if (s.has_recurrent_mask) fill_rows(a_store, a_store.slot(0, s), a.h0, a.recurrent_mask, B, H);
   if (lstm) fill_rows(c_store, c_store.slot(0, s), a.c0, nullptr, B, H);
 
-  const UnitSlices slices = unit_slices(H, threads);
+  const UnitSlices slices = unit_slices(s, threads);
   const RecurrentPacks packs = pack_recurrent_slices(s, a.recurrent_kernel, slices, /*transposed=*/false, isa,
                                                      std::min(threads, slices.count));
   thread_local Workspace gate_space;  // per slice: (B, blocks * width)
