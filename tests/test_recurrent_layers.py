@@ -6,7 +6,7 @@ import pytest
 from reference.jordan_ref import jordan_backward, jordan_forward
 
 import ironnet
-from ironnet import autograd, layers, losses, models, ops, optimizers
+from ironnet import autograd, initializers, layers, losses, models, ops, optimizers
 from ironnet.tensor import Tensor
 
 CELLS = {
@@ -288,6 +288,25 @@ def test_truncated_bptt_on_windows_of_a_long_sequence_lowers_the_loss():
     after = epoch(False)
     assert lstm.states is not None and lstm.states[0].shape == (4, 8)
     assert after < 0.2 * before, (before, after)
+
+
+def test_global_clipnorm_bounds_the_bptt_update_of_a_long_sequence():
+    """Gradient clipping through the optimizer: a long sequence with a large recurrent kernel gives a
+    large BPTT gradient; SGD(learning_rate=1, global_clipnorm=c) moves the weights by exactly c."""
+    ironnet.set_random_seed(3)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((8, 60, 4)).astype(np.float32)
+    rnn = layers.SimpleRNN(16, activation="relu", recurrent_initializer=initializers.RandomUniform(0.06, 0.08))
+    rnn.build_for(x.shape)
+    weights = rnn.trainable_weights
+    loss = ops.sum(rnn(x))
+    grads = autograd.grad(loss, weights)
+    raw_norm = float(np.sqrt(sum(float((g.numpy().astype(np.float64) ** 2).sum()) for g in grads)))
+    assert raw_norm > 10.0, raw_norm  # the exploding gradient that clipping is for
+    before = [w.numpy().copy() for w in weights]
+    optimizers.SGD(learning_rate=1.0, global_clipnorm=0.5).apply(grads, weights)
+    step = np.sqrt(sum(((w.numpy() - b).astype(np.float64) ** 2).sum() for w, b in zip(weights, before)))
+    np.testing.assert_allclose(step, 0.5, rtol=1e-4)
 
 
 # --- shapes, counts, configs, saving ------------------------------------------------------------
