@@ -156,33 +156,28 @@ def run(args) -> List[Row]:
 
     import ironnet
 
-    monitor = harness.CpuMonitor()
-    rows = []
-    for threads in args.threads:
+    def set_threads(threads: int) -> None:
         ironnet.set_num_threads(threads)
         torch.set_num_threads(threads)
-        for name in args.cases:
-            case = CASES[name]
-            fns, check = make_callables(np, torch, ironnet, case, args.seed)
-            error = check()
-            if error > 1e-4:
-                print(f"FAIL {case.label()} at {threads} thread(s): relative error {error:.1e} > 1e-4", file=sys.stderr)
-                sys.exit(1)
-            spare = max(0, (os.cpu_count() or 1) - threads)
-            harness.wait_for_quiet(monitor, args.max_wait, spare)
-            gflops, noise, disturbed = {}, 0.0, False
-            for what in ("fwd", "fwd+bwd"):
-                group = {k: f for k, f in fns.items() if k.endswith(" " + what)}
-                result = harness.time_interleaved(group, args.repeats, args.min_time / args.repeats, args.pause,
-                                                  monitor, spare)
-                passes = 1 if what == "fwd" else (3 if case.need_dx else 2)
-                for k, timing in result.timings.items():
-                    gflops[k] = harness.gflops(passes * case.flops(), timing.median)
-                noise = max(noise, *(t.spread for t in result.timings.values()))
-                disturbed |= not result.clean
-            rows.append(Row(case, threads, gflops, noise, disturbed))
-            print(f"  {case.label()}, {threads} thread(s): " + ", ".join(f"{k} {v:.0f}" for k, v in gflops.items()),
-                  file=sys.stderr, flush=True)
+
+    def callables(case: Case, seed: int):
+        return make_callables(np, torch, ironnet, case, seed)
+
+    rows = []
+    for threads, case, fns, _, monitor, spare in harness.validated_cases(args, CASES, callables, set_threads):
+        gflops, noise, disturbed = {}, 0.0, False
+        for what in ("fwd", "fwd+bwd"):
+            group = {k: f for k, f in fns.items() if k.endswith(" " + what)}
+            result = harness.time_interleaved(group, args.repeats, args.min_time / args.repeats, args.pause,
+                                              monitor, spare)
+            passes = 1 if what == "fwd" else (3 if case.need_dx else 2)
+            for k, timing in result.timings.items():
+                gflops[k] = harness.gflops(passes * case.flops(), timing.median)
+            noise = max(noise, *(t.spread for t in result.timings.values()))
+            disturbed |= not result.clean
+        rows.append(Row(case, threads, gflops, noise, disturbed))
+        print(f"  {case.label()}, {threads} thread(s): " + ", ".join(f"{k} {v:.0f}" for k, v in gflops.items()),
+              file=sys.stderr, flush=True)
     return rows
 
 
@@ -230,8 +225,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     rows = run(args)
     table = harness.format_table(HEADERS, table_rows(rows))
     print("\n" + table)
-    missed = sum(r.met(w) is False for r in rows for w in ("fwd", "fwd+bwd"))
-    summary = f"targets at {TARGET_THREADS} threads: " + ("all met" if not missed else f"{missed} missed")
+    summary = harness.target_summary([r.met(w) for r in rows for w in ("fwd", "fwd+bwd")], TARGET_THREADS)
     print("\n" + summary)
     if args.markdown:
         import torch

@@ -172,30 +172,25 @@ def run(args) -> List[Row]:
 
     import ironnet
 
-    monitor = harness.CpuMonitor()
-    rows = []
-    for threads in args.threads:
+    def set_threads(threads: int) -> None:
         ironnet.set_num_threads(threads)
         torch.set_num_threads(threads)
-        for name in args.cases:
-            case = CASES[name]
-            fns, check = make_callables(np, torch, ironnet, case, args.seed)
-            error = check()
-            if error > 1e-4:
-                print(f"FAIL {case.label()} at {threads} thread(s): relative error {error:.1e} > 1e-4", file=sys.stderr)
-                sys.exit(1)
-            spare = max(0, (os.cpu_count() or 1) - threads)
-            harness.wait_for_quiet(monitor, args.max_wait, spare)
-            for what in ("fwd", "fwd+bwd"):
-                group = {k.split()[0]: f for k, f in fns.items() if k.endswith(" " + what)}
-                result = harness.time_interleaved(group, args.repeats, args.min_time / args.repeats, args.pause,
-                                                  monitor, spare)
-                row = Row(case, threads, what, {k: t.median for k, t in result.timings.items()},
-                          max(t.spread for t in result.timings.values()), not result.clean)
-                rows.append(row)
-                print(f"  {case.label()} {what}, {threads} thread(s): ironnet {row.seq_per_s('ironnet'):.0f} seq/s, "
-                      f"torch {row.seq_per_s('torch'):.0f} seq/s, {row.ratio:.2f}x (check error {error:.1e})",
-                      file=sys.stderr, flush=True)
+
+    def callables(case: Case, seed: int):
+        return make_callables(np, torch, ironnet, case, seed)
+
+    rows = []
+    for threads, case, fns, error, monitor, spare in harness.validated_cases(args, CASES, callables, set_threads):
+        for what in ("fwd", "fwd+bwd"):
+            group = {k.split()[0]: f for k, f in fns.items() if k.endswith(" " + what)}
+            result = harness.time_interleaved(group, args.repeats, args.min_time / args.repeats, args.pause,
+                                              monitor, spare)
+            row = Row(case, threads, what, {k: t.median for k, t in result.timings.items()},
+                      max(t.spread for t in result.timings.values()), not result.clean)
+            rows.append(row)
+            print(f"  {case.label()} {what}, {threads} thread(s): ironnet {row.seq_per_s('ironnet'):.0f} seq/s, "
+                  f"torch {row.seq_per_s('torch'):.0f} seq/s, {row.ratio:.2f}x (check error {error:.1e})",
+                  file=sys.stderr, flush=True)
     return rows
 
 
@@ -247,8 +242,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     rows = run(args)
     table = harness.format_table(HEADERS, table_rows(rows, args.peak))
     print("\n" + table)
-    missed = sum(r.met() is False for r in rows)
-    summary = f"targets at {TARGET_THREADS} threads: " + ("all met" if not missed else f"{missed} missed")
+    summary = harness.target_summary([r.met() for r in rows], TARGET_THREADS)
     print("\n" + summary)
     if args.markdown:
         import torch

@@ -15,9 +15,10 @@ import math
 import os
 import platform
 import statistics
+import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 
 def gemm_flops(m: int, n: int, k: int) -> float:
@@ -182,6 +183,48 @@ def time_interleaved(
     use = clean if len(clean) >= (repeats + 1) // 2 else every
     timings = {name: Timing([s[name] for s in use], inner[name]) for name in names}
     return Comparison(timings, len(every), contended_rounds, use is clean)
+
+
+class CaseRun(NamedTuple):
+    """One case at one thread count, validated and ready to time (see `validated_cases`)."""
+    threads: int
+    case: object
+    fns: Dict[str, Callable[[], object]]
+    error: float
+    monitor: "CpuMonitor"
+    spare: int
+
+
+def validated_cases(args, cases: Dict[str, object], make_callables: Callable, set_threads: Callable[[int], None],
+                    tolerance: float = 1e-4):
+    """Yields a CaseRun per (thread count in args.threads, case named in args.cases), in that order:
+    threads set through set_threads, callables made by make_callables(case, args.seed) -> (fns, check),
+    check() (the largest relative error against the peer) at most `tolerance` or the process exits 1,
+    and the CPU quiet (at most args.max_wait seconds of waiting). The callers time the callables."""
+    monitor = CpuMonitor()
+    for threads in args.threads:
+        set_threads(threads)
+        for name in args.cases:
+            case = cases[name]
+            fns, check = make_callables(case, args.seed)
+            error = check()
+            if error > tolerance:
+                print(f"FAIL {case.label()} at {threads} thread(s): relative error {error:.1e} > {tolerance:g}",
+                      file=sys.stderr)
+                sys.exit(1)
+            spare = max(0, (os.cpu_count() or 1) - threads)
+            wait_for_quiet(monitor, args.max_wait, spare)
+            yield CaseRun(threads, case, fns, error, monitor, spare)
+
+
+def target_summary(verdicts: Sequence[Optional[bool]], threads: int) -> str:
+    """One line on the rows judged against their targets (None: a row with no target at this thread
+    count): how many missed, or that none was run at the thread count the targets are set for."""
+    judged = [v for v in verdicts if v is not None]
+    if not judged:
+        return f"targets at {threads} threads: no row run at {threads} threads"
+    missed = judged.count(False)
+    return f"targets at {threads} threads: " + ("all met" if not missed else f"{missed} of {len(judged)} missed")
 
 
 def cpu_model() -> str:
