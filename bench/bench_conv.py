@@ -151,20 +151,8 @@ def make_callables(np, torch, ironnet, case: Case, seed: int):
 
 
 def run(args) -> List[Row]:
-    import numpy as np
-    import torch
-
-    import ironnet
-
-    def set_threads(threads: int) -> None:
-        ironnet.set_num_threads(threads)
-        torch.set_num_threads(threads)
-
-    def callables(case: Case, seed: int):
-        return make_callables(np, torch, ironnet, case, seed)
-
     rows = []
-    for threads, case, fns, _, monitor, spare in harness.validated_cases(args, CASES, callables, set_threads):
+    for threads, case, fns, _, monitor, spare in harness.validated_cases(args, CASES, make_callables):
         gflops, noise, disturbed = {}, 0.0, False
         for what in ("fwd", "fwd+bwd"):
             group = {k: f for k, f in fns.items() if k.endswith(" " + what)}

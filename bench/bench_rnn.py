@@ -167,20 +167,8 @@ class Row:
 
 
 def run(args) -> List[Row]:
-    import numpy as np
-    import torch
-
-    import ironnet
-
-    def set_threads(threads: int) -> None:
-        ironnet.set_num_threads(threads)
-        torch.set_num_threads(threads)
-
-    def callables(case: Case, seed: int):
-        return make_callables(np, torch, ironnet, case, seed)
-
     rows = []
-    for threads, case, fns, error, monitor, spare in harness.validated_cases(args, CASES, callables, set_threads):
+    for threads, case, fns, error, monitor, spare in harness.validated_cases(args, CASES, make_callables):
         for what in ("fwd", "fwd+bwd"):
             group = {k.split()[0]: f for k, f in fns.items() if k.endswith(" " + what)}
             result = harness.time_interleaved(group, args.repeats, args.min_time / args.repeats, args.pause,

@@ -195,18 +195,24 @@ class CaseRun(NamedTuple):
     spare: int
 
 
-def validated_cases(args, cases: Dict[str, object], make_callables: Callable, set_threads: Callable[[int], None],
-                    tolerance: float = 1e-4):
+def validated_cases(args, cases: Dict[str, object], make_callables: Callable, tolerance: float = 1e-4):
     """Yields a CaseRun per (thread count in args.threads, case named in args.cases), in that order:
-    threads set through set_threads, callables made by make_callables(case, args.seed) -> (fns, check),
-    check() (the largest relative error against the peer) at most `tolerance` or the process exits 1,
-    and the CPU quiet (at most args.max_wait seconds of waiting). The callers time the callables."""
+    ironnet's and torch's thread counts set, the callables made by
+    make_callables(np, torch, ironnet, case, args.seed) -> (fns, check), check() (the largest relative
+    error against the peer) at most `tolerance` or the process exits 1, and the CPU quiet (at most
+    args.max_wait seconds of waiting). The callers time the callables."""
+    import numpy as np
+    import torch
+
+    import ironnet
+
     monitor = CpuMonitor()
     for threads in args.threads:
-        set_threads(threads)
+        ironnet.set_num_threads(threads)
+        torch.set_num_threads(threads)
         for name in args.cases:
             case = cases[name]
-            fns, check = make_callables(case, args.seed)
+            fns, check = make_callables(np, torch, ironnet, case, args.seed)
             error = check()
             if error > tolerance:
                 print(f"FAIL {case.label()} at {threads} thread(s): relative error {error:.1e} > {tolerance:g}",
