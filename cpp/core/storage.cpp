@@ -3,17 +3,33 @@
 #include <cstdlib>
 #include <new>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "core/host_block_cache.h"
 #include "ironnet/cuda_api.h"
 #include "ironnet/errors.h"
 
 namespace ironnet {
 
+// Blocks from this size on are backed by 2 MiB pages where the kernel allows it (transparent huge
+// pages in "madvise" mode): kernels that walk rows far apart (a recurrent sequence's (B, T, .)
+// arrays, rows T * kH floats apart) touch a new 4 KiB page on nearly every row, one TLB miss each.
+// Measured: LSTM and GRU forward + backward 2-3% faster at 2 threads (bench/bench_rnn.py); a fresh
+// block also takes one page fault per 2 MiB instead of per 4 KiB.
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kHugeFrom = 4 * kHugePage;
+
 void* aligned_host_alloc(size_t nbytes) {
   // aligned_alloc wants a size that is a multiple of the alignment; round up (and never ask for 0).
-  const size_t rounded = (nbytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
-  void* ptr = std::aligned_alloc(kCpuAlignment, rounded ? rounded : kCpuAlignment);
+  const size_t alignment = nbytes >= kHugeFrom ? kHugePage : kCpuAlignment;
+  const size_t rounded = (nbytes + alignment - 1) / alignment * alignment;
+  void* ptr = std::aligned_alloc(alignment, rounded ? rounded : alignment);
   if (!ptr) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (alignment == kHugePage) madvise(ptr, rounded, MADV_HUGEPAGE);  // a hint: failure changes nothing
+#endif
   return ptr;
 }
 
