@@ -309,6 +309,20 @@ def test_global_clipnorm_bounds_the_bptt_update_of_a_long_sequence():
     np.testing.assert_allclose(step, 0.5, rtol=1e-4)
 
 
+def test_model_reset_states_resets_every_stateful_layer_and_skips_the_others():
+    x = np.random.default_rng(4).standard_normal((3, 5, 2)).astype(np.float32)
+    lstm = layers.LSTM(4, return_sequences=True, stateful=True)
+    both = layers.Bidirectional(layers.GRU(3, stateful=True))
+    model = models.Sequential([layers.Input((5, 2)), lstm, both, layers.Dense(1)])
+    first = model.predict(x, verbose=0)
+    assert lstm.states is not None and both.forward_layer.states is not None
+    assert not np.allclose(model.predict(x, verbose=0), first)  # the states carried over
+    model.reset_states()
+    assert lstm.states is None and both.forward_layer.states is None and both.backward_layer.states is None
+    np.testing.assert_allclose(model.predict(x, verbose=0), first, rtol=1e-6)  # from zeros again
+    models.Sequential([layers.Input((5, 2)), layers.LSTM(4), layers.Dense(1)]).reset_states()  # nothing stateful
+
+
 # --- shapes, counts, configs, saving ------------------------------------------------------------
 @pytest.mark.parametrize("layer,params", [
     (layers.SimpleRNN(7), 5 * 7 + 7 * 7 + 7),

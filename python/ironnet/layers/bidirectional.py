@@ -48,6 +48,7 @@ class Bidirectional(SequenceCall):
         self.forward_layer, self.backward_layer = layer, backward_layer
         self.merge_mode = merge_mode
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
+        self.stateful = layer.stateful  # Model.reset_states() looks for it, as Keras's does
 
     def build(self, input_shape: Shape) -> None:
         for prefix, layer in (("forward", self.forward_layer), ("backward", self.backward_layer)):

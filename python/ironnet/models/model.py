@@ -68,6 +68,13 @@ class Model:
         that takes exactly one array and never a list (Sequential: x=[row] is one sample)."""
         return 0
 
+    def reset_states(self) -> None:
+        """Forgets the carried-over states of every stateful layer (Keras's Model.reset_states): the next
+        call starts from zeros, e.g. at the start of each pass over a long sequence fed as windows."""
+        for layer in self.layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_states()
+
     # --- weights ---------------------------------------------------------------------------------
     @property
     def weights(self) -> List[Tensor]:
