@@ -3,6 +3,8 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <cstdint>
+
 #include "ironnet/errors.h"
 
 namespace ironnet::cuda {
@@ -27,5 +29,22 @@ class DeviceGuard {
  private:
   int previous_ = 0;
 };
+
+// The stream every ironnet kernel and copy on `device` is queued on (created on first use, one per
+// device, non-blocking with respect to the legacy default stream). Work on it runs in the order it was
+// queued, so a kernel may read what an earlier one wrote without any synchronization; the host waits
+// only where it needs the bytes (a copy to the host) or asks to (cuda.synchronize).
+cudaStream_t stream(int device);
+
+// Checks the launch just queued (bad configuration, missing kernel image); the kernel's own faults
+// surface at the next synchronizing call, named there.
+inline void check_launch(const char* op) { check(cudaGetLastError(), op); }
+
+// Blocks for a grid-stride loop over n elements: enough to fill the GPU, never over the 1-D limit.
+inline unsigned grid_for(int64_t n, int threads_per_block) {
+  const int64_t blocks = (n + threads_per_block - 1) / threads_per_block;
+  constexpr int64_t kMaxBlocks = 65535L * 8;
+  return static_cast<unsigned>(blocks < 1 ? 1 : (blocks < kMaxBlocks ? blocks : kMaxBlocks));
+}
 
 }  // namespace ironnet::cuda

@@ -1,6 +1,6 @@
 // Elementwise kernels on the GPU: grid-stride loops over contiguous float32 arrays.
 #include "common.cuh"
-#include "ironnet/cuda_api.h"
+#include "ironnet/cuda/elementwise.h"
 
 namespace ironnet::cuda {
 namespace {
@@ -17,10 +17,8 @@ void axpy(int64_t n, float alpha, const float* x, float* y, int device) {
   if (n == 0) return;
   DeviceGuard guard(device);
   constexpr int kThreads = 256;
-  const int64_t blocks = (n + kThreads - 1) / kThreads;
-  axpy_kernel<<<static_cast<unsigned>(blocks < 65535 ? blocks : 65535), kThreads>>>(n, alpha, x, y);
-  check(cudaGetLastError(), "axpy on cuda (launch)");
-  check(cudaDeviceSynchronize(), "axpy on cuda");
+  axpy_kernel<<<grid_for(n, kThreads), kThreads, 0, stream(device)>>>(n, alpha, x, y);
+  check_launch("axpy on cuda");
 }
 
 }  // namespace ironnet::cuda

@@ -3,7 +3,7 @@
 // strided views (the same convention as ironnet::GemmArgs), so transposes cost nothing extra.
 // This proves the wiring; the CUDA backend issue replaces it with a tensor-core-class kernel.
 #include "common.cuh"
-#include "ironnet/cuda_api.h"
+#include "ironnet/cuda/gemm.h"
 
 namespace ironnet::cuda {
 namespace {
@@ -66,9 +66,8 @@ void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t
   if (grid.y > 65535) fail<ValueError>("gemm on cuda: m=", m, " is too large for one launch");
   // As in BLAS, alpha == 0 reads neither A nor B; k == 0 then makes the kernel write beta * C.
   if (alpha == 0.0f) k = 0;
-  gemm_tiled<<<grid, kThreads>>>(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc, alpha, beta);
-  check(cudaGetLastError(), "gemm on cuda (launch)");
-  check(cudaDeviceSynchronize(), "gemm on cuda");
+  gemm_tiled<<<grid, kThreads, 0, stream(device)>>>(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc, alpha, beta);
+  check_launch("gemm on cuda");
 }
 
 }  // namespace ironnet::cuda

@@ -1,6 +1,9 @@
-// Device queries, allocation and copies. Allocation is plain cudaMalloc for now; the CUDA backend
-// issue replaces it with a caching allocator behind the same two functions.
+// Device queries, the per-device stream, allocation and copies. Allocation is plain cudaMalloc for
+// now (cudaFree waits for the device, so freeing under queued kernels is safe); a caching allocator
+// replaces it behind the same two functions.
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "common.cuh"
 #include "ironnet/cuda_api.h"
@@ -8,6 +11,22 @@
 namespace ironnet::cuda {
 
 bool compiled() { return true; }
+
+cudaStream_t stream(int device) {
+  // Created once per device and kept for the life of the process (destroying streams at exit races
+  // the driver's own teardown).
+  static std::mutex mutex;
+  static std::vector<cudaStream_t> streams;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (device < 0) fail<ValueError>("cuda stream: device index ", device, " is negative");
+  if (static_cast<size_t>(device) >= streams.size()) streams.resize(static_cast<size_t>(device) + 1, nullptr);
+  cudaStream_t& s = streams[static_cast<size_t>(device)];
+  if (s == nullptr) {
+    DeviceGuard guard(device);
+    check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
+  }
+  return s;
+}
 
 int device_count() {
   int count = 0;
@@ -56,27 +75,30 @@ void device_free(void* ptr, int device) noexcept {
 
 void copy_host_to_device(void* dst, const void* src, size_t nbytes, int device) {
   DeviceGuard guard(device);
-  check(cudaMemcpy(dst, src, nbytes, cudaMemcpyHostToDevice), "copy to cuda (cudaMemcpy)");
+  // From pageable memory the call returns once `src` has been staged, so the caller may reuse it.
+  check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, stream(device)), "copy to cuda (cudaMemcpyAsync)");
 }
 
 void copy_device_to_host(void* dst, const void* src, size_t nbytes, int device) {
   DeviceGuard guard(device);
-  check(cudaMemcpy(dst, src, nbytes, cudaMemcpyDeviceToHost), "copy from cuda (cudaMemcpy)");
+  // The host is about to read dst: wait for this copy and every kernel queued before it.
+  check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, stream(device)), "copy from cuda (cudaMemcpyAsync)");
+  check(cudaStreamSynchronize(stream(device)), "copy from cuda (cudaStreamSynchronize)");
 }
 
 void copy_device_to_device(void* dst, const void* src, size_t nbytes, int device) {
   DeviceGuard guard(device);
-  check(cudaMemcpy(dst, src, nbytes, cudaMemcpyDeviceToDevice), "cuda copy (cudaMemcpy)");
+  check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToDevice, stream(device)), "cuda copy (cudaMemcpyAsync)");
 }
 
 void memset_zero(void* ptr, size_t nbytes, int device) {
   DeviceGuard guard(device);
-  check(cudaMemset(ptr, 0, nbytes), "cudaMemset");
+  check(cudaMemsetAsync(ptr, 0, nbytes, stream(device)), "cudaMemsetAsync");
 }
 
 void synchronize(int device) {
   DeviceGuard guard(device);
-  check(cudaDeviceSynchronize(), "cuda.synchronize");
+  check(cudaStreamSynchronize(stream(device)), "cuda.synchronize");
 }
 
 }  // namespace ironnet::cuda

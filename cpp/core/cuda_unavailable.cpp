@@ -22,10 +22,5 @@ void copy_device_to_host(void*, const void*, size_t, int) { no_cuda("copy from c
 void copy_device_to_device(void*, const void*, size_t, int) { no_cuda("cuda copy"); }
 void memset_zero(void*, size_t, int) { no_cuda("cuda memset"); }
 void synchronize(int) { no_cuda("cuda.synchronize"); }
-void axpy(int64_t, float, const float*, float*, int) { no_cuda("axpy on cuda"); }
-void gemm(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,
-          float*, int64_t, float, float, int) {
-  no_cuda("gemm on cuda");
-}
 
 }  // namespace ironnet::cuda

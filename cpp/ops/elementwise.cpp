@@ -2,8 +2,9 @@
 
 #include <algorithm>
 
-#include "ironnet/cuda_api.h"
+#include "ironnet/cuda/elementwise.h"
 #include "ironnet/errors.h"
+#include "ops/device.h"
 
 namespace ironnet::ops {
 
@@ -14,14 +15,13 @@ void axpy_(Tensor& y, const Tensor& x, float alpha) {
                     " and x ", shape_str(x.shape()), " ", dtype_name(x.dtype()));
   if (x.shape() != y.shape())
     fail<ValueError>(op, ": shapes differ: y ", shape_str(y.shape()), " and x ", shape_str(x.shape()));
-  if (x.device() != y.device())
-    fail<ValueError>(op, ": y is on ", y.device().str(), " but x is on ", x.device().str());
+  const Device device = common_device(op, {{"y", &y}, {"x", &x}});
   if (!y.is_contiguous()) fail<ValueError>(op, ": y ", shape_str(y.shape()), " must be contiguous");
   const Tensor xc = x.contiguous();
-  if (y.device().is_cpu())
+  if (device.is_cpu())
     cpu::axpy(y.numel(), alpha, xc.data<float>(), y.data<float>());
-  else
-    cuda::axpy(y.numel(), alpha, xc.data<float>(), y.data<float>(), y.device().index);
+  else if constexpr (kCudaBuilt)
+    cuda::axpy(y.numel(), alpha, xc.data<float>(), y.data<float>(), device.index);
 }
 
 void require_cpu(const char* op, const Tensor& t) {

@@ -4,10 +4,11 @@
 
 #include <string>
 
-#include "ironnet/cuda_api.h"
+#include "ironnet/cuda/gemm.h"
 #include "ironnet/errors.h"
 #include "ironnet/gemm.h"
 #include "ironnet/parallel.h"
+#include "ops/device.h"
 
 namespace ironnet::ops {
 namespace {
@@ -73,7 +74,7 @@ Tensor gemm_output(const char* op, const Tensor& a, const Tensor* b, const std::
 void run_gemm(Device device, const GemmArgs& g) {
   if (device.is_cpu()) {
     cpu::gemm(g);
-  } else {
+  } else if constexpr (kCudaBuilt) {
     cuda::gemm(g.m, g.n, g.k, g.a, g.a_row_stride, g.a_col_stride, g.b, g.b_row_stride, g.b_col_stride, g.c,
                g.ldc, g.alpha, g.beta, device.index);
   }
