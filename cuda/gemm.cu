@@ -8,6 +8,7 @@
 // Operands are strided views (the convention of ironnet::GemmArgs), so transposes cost nothing:
 // a slice whose elements are adjacent along K or along the rows is read as aligned float4s, any
 // other layout (or a misaligned one) element by element.
+#include "common.cuh"
 #include "gemm_kernel.cuh"
 #include "gemm_simt.cuh"
 #include "gemm_tf32.cuh"

@@ -22,6 +22,7 @@
 
 namespace ironnet::cuda::gemm_detail {
 
+#ifndef IRONNET_GEMM_HOST_EMULATION  // tests/cuda_emulation supplies host versions of these two
 // x rounded to TF32 (10 mantissa bits, to nearest, ties away from zero), as a float.
 __device__ __forceinline__ float round_to_tf32(float x) {
   uint32_t bits;
@@ -37,6 +38,7 @@ __device__ __forceinline__ void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
+#endif
 
 struct Tf32Math {
   static constexpr int kBlockM = 128, kBlockN = 128, kDepth = 16;
