@@ -40,7 +40,8 @@ struct SimtMath {
   __device__ static void multiply(const float (*a_smem)[kLdA], const float (*b_smem)[kLdB], Accumulators& acc) {
     const int ty = threadIdx.x / 16, tx = threadIdx.x % 16;
     // Unrolled by 2, not fully: the compiler then loads the next step's fragments during this
-    // step's FMAs and the 128 x 128 tile fits in 128 registers (2 blocks per SM) without spills.
+    // step's FMAs and the 128 x 128 tile fits in 128 registers (2 blocks per SM; no spills on
+    // sm_90, one word on sm_80), where full unrolling spills.
 #pragma unroll 2
     for (int p = 0; p < kDepth; ++p) {
       float a[kPatch], b[kPatch];
