@@ -94,7 +94,8 @@ def test_gemm_matches_reference_and_cpu(rng, m, n, k, trans_a, trans_b):
 
 @pytest.mark.parametrize("tf32", [False, True], ids=["float32", "tf32"])
 @pytest.mark.parametrize("trans_a,trans_b", TRANSPOSES)
-@pytest.mark.parametrize("m,n,k", [(65, 63, 17), (129, 127, 128), (300, 517, 1023), (2048, 1100, 64)], ids=str)
+@pytest.mark.parametrize("m,n,k", [(65, 63, 17), (129, 127, 128), (300, 517, 1023), (2048, 1100, 64),
+                                   (1536, 1100, 1023)], ids=str)
 def test_gemm_small_integers_exact(rng, m, n, k, trans_a, trans_b, tf32):
     """Exact sums (benchdnn's trick): any misplaced element, lost tile or wrong fragment shows. The
     inputs are exact in TF32 too, so the tensor-core path must be exact as well."""
