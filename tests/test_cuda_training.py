@@ -154,6 +154,26 @@ def test_integer_pixels_and_labels_train_on_the_gpu():
     assert_histories_match(*histories, samples=int(len(x) * 0.2))
 
 
+def test_callbacks_work_on_the_gpu(tmp_path):
+    """Callbacks read and write the weights of a GPU model through the host (get/set_weights, save)."""
+    x, y = digits_data(images=False)
+    logs = {}
+    for device in ("cpu", GPU):
+        model = build(mlp)
+        stop = ironnet.callbacks.EarlyStopping(monitor="val_loss", patience=0, restore_best_weights=True)
+        checkpoint = ironnet.callbacks.ModelCheckpoint(tmp_path / f"{device}.safetensors", save_weights_only=True)
+        history = model.fit(x, y, epochs=6, batch_size=32, validation_split=0.2, verbose=0, device=device,
+                            callbacks=[stop, checkpoint, ironnet.callbacks.CSVLogger(tmp_path / f"{device}.csv")])
+        assert all(w.device == device for w in model.weights)  # restore_best_weights wrote them in place
+        best = int(np.argmin(history.history["val_loss"]))
+        logs[device] = (history.history, best, model.evaluate(x, y, verbose=0))
+    (cpu, cpu_best, cpu_eval), (gpu, gpu_best, gpu_eval) = logs["cpu"], logs[GPU]
+    assert cpu_best == gpu_best and len(cpu["loss"]) == len(gpu["loss"])
+    np.testing.assert_allclose(gpu["val_loss"], cpu["val_loss"], rtol=LOSS_RTOL)
+    np.testing.assert_allclose(gpu_eval, cpu_eval, rtol=LOSS_RTOL)
+    assert (tmp_path / f"{GPU}.safetensors").stat().st_size > 0
+
+
 # --- moving a model ----------------------------------------------------------------------------------
 def test_to_cuda_after_compile_moves_weights_state_and_optimizer_slots():
     x, y = digits_data(images=True)
