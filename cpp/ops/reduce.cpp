@@ -69,8 +69,11 @@ Tensor reduce(const Tensor& x, const std::vector<bool>& reduced, const Shape& ou
     // Partial sums of split reductions, in doubles: allocated as float32 pairs (a fresh allocation is
     // aligned far beyond 8 bytes).
     const int64_t workspace_bytes = cuda::reduce_sum_workspace_bytes(dims);
-    Tensor workspace = Tensor::empty({workspace_bytes / static_cast<int64_t>(sizeof(float))}, DType::Float32, device);
-    cuda::reduce_sum(x.data<float>(), dims, scale, dst, workspace.raw_data(), device.index);
+    Tensor workspace;
+    if (workspace_bytes > 0)
+      workspace = Tensor::empty({workspace_bytes / static_cast<int64_t>(sizeof(float))}, DType::Float32, device);
+    cuda::reduce_sum(x.data<float>(), dims, scale, dst, workspace.defined() ? workspace.raw_data() : nullptr,
+                     device.index);
   }
   return out;
 }
