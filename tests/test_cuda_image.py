@@ -1,7 +1,7 @@
 """CUDA image ops (affine_warp, its backward, flip) against the CPU. Both devices sample through
 cpp/kernels/shared/image_taps.h with the same coordinate rounding, so nearest warps and flips agree
 bit for bit; bilinear values agree to float rounding, and the backward's scatter (float atomics on
-the GPU) to a few ulps. Marked `cuda`: skipped where no device is present."""
+the GPU, summing in any order) to a reduction's tolerance. Marked `cuda`: skipped where no device is present."""
 import numpy as np
 import pytest
 
@@ -42,10 +42,11 @@ def test_warp_forward_matches_cpu(rng, shape, fill_mode, interpolation):
 @pytest.mark.parametrize("fill_mode", FILL_MODES)
 @pytest.mark.parametrize("shape", [(1, 5, 7, 1), (3, 11, 13, 3), (2, 6, 1, 1), (8, 28, 28, 1)])
 def test_warp_backward_matches_cpu(rng, shape, fill_mode, interpolation):
-    """The scatter-add's atomics add in any order: a few ulps on pixels many outputs read."""
+    """The scatter-add's atomics add in any order, and with shifts far outside the image an edge pixel
+    ("nearest" fill) collects hundreds of taps: a reduction's tolerance, 1e-4."""
     t = random_transforms(rng, shape[0], shape[1], shape[2])
     assert_grads_match(lambda x: ops.affine_warp(x, t, interpolation, fill_mode, -1.0), [images(rng, shape)],
-                       rtol=1e-5, atol=1e-5)
+                       rtol=1e-4, atol=1e-4)
 
 
 def test_warp_backward_into_a_different_input_shape(rng):
@@ -54,7 +55,7 @@ def test_warp_backward_into_a_different_input_shape(rng):
     cpu, gpu = [to_host(ironnet.Tensor(ironnet._C.affine_warp_backward(
         on_device(dy, device)._impl, on_device(t, device)._impl, [2, 4, 7, 2], "bilinear", "wrap")))
         for device in ("cpu", "cuda")]
-    np.testing.assert_allclose(gpu, cpu, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-4, atol=1e-4)
 
 
 def test_half_pixel_ties_round_like_the_cpu(rng):

@@ -11,8 +11,10 @@ namespace ironnet::cuda {
 void affine_warp(const cpu::WarpShape& shape, const float* x, const float* transforms, float* y,
                  cpu::Interpolation interpolation, cpu::FillMode fill_mode, float fill_value, int device);
 
-// dx written (=). The scatter-add uses float atomics: the order in which taps shared by several dy
-// pixels are added varies run to run (a few ulps; each dx pixel sums a handful of terms).
+// dx written (=). The scatter-add uses float atomics: the order in which the dy pixels sharing an
+// input tap are added varies run to run, so results differ by rounding (more where many outputs read
+// one pixel, e.g. an edge pixel under the "nearest" fill). Not a training hot path: augmentations
+// sit before the trainable layers, whose inputs need no gradient.
 void affine_warp_backward(const cpu::WarpShape& shape, const float* dy, const float* transforms, float* dx,
                           cpu::Interpolation interpolation, cpu::FillMode fill_mode, int device);
 
