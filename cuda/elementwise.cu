@@ -5,7 +5,8 @@
 //  - both operands contiguous over the same elements (rank 1, unit strides) and every pointer 16-byte
 //    aligned: float4 loads and stores, one vector per thread per step, the < 4 tail elements after;
 //  - anything else (broadcasts, transposed or sliced views): thread i computes out[i] from its
-//    row-major index turned into each operand's offset (StridedIndex, int64 offsets).
+//    row-major index turned into each operand's offset (StridedIndex: 32-bit index arithmetic below
+//    2^32 elements, 64-bit beyond; int64 offsets).
 #include <cstdint>
 
 #include "common.cuh"
@@ -44,13 +45,13 @@ __global__ void binary_contiguous(int64_t n, const float* __restrict__ a, const 
   for (int64_t i = 4 * vectors + first_index(); i < n; i += grid_step()) out[i] = op(a[i], b[i]);
 }
 
-template <class Op>
+template <class Op, class Index>
 __global__ void binary_strided(int64_t n, StridedIndex<2> index, const float* __restrict__ a,
                                const float* __restrict__ b, float* __restrict__ out) {
   const Op op{};
   for (int64_t i = first_index(); i < n; i += grid_step()) {
     int64_t offset[2];
-    index.offsets(i, offset);
+    index.offsets(static_cast<Index>(i), offset);
     out[i] = op(a[offset[0]], b[offset[1]]);
   }
 }
@@ -70,7 +71,10 @@ void launch_binary(const char* op, int rank, const int64_t* sizes, const float* 
   } else {
     const int64_t* const strides[2] = {a_strides, b_strides};
     const StridedIndex<2> index = make_strided_index<2>(op, rank, sizes, strides);
-    binary_strided<Op><<<grid_for(n, kThreads), kThreads, 0, stream(device)>>>(n, index, a, b, out);
+    if (fits_uint32(n))
+      binary_strided<Op, uint32_t><<<grid_for(n, kThreads), kThreads, 0, stream(device)>>>(n, index, a, b, out);
+    else
+      binary_strided<Op, int64_t><<<grid_for(n, kThreads), kThreads, 0, stream(device)>>>(n, index, a, b, out);
   }
   check_launch(op);
 }

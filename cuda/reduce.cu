@@ -76,6 +76,7 @@ __device__ inline void store(const Plan& p, int64_t k, int64_t s, double sum, do
     partial[s * p.outputs + k] = sum;
 }
 
+template <class Index>
 __global__ void reduce_rows(const float* __restrict__ x, StridedIndex<1> kept, StridedIndex<1> reduced, Plan p,
                             double scale, float* __restrict__ out, double* __restrict__ partial) {
   __shared__ double shared[kRowThreads / 32];
@@ -88,7 +89,7 @@ __global__ void reduce_rows(const float* __restrict__ x, StridedIndex<1> kept, S
     double sum = 0.0;
     for (int64_t r = s * p.chunk + threadIdx.x; r < end; r += kRowThreads) {
       int64_t offset[1];
-      reduced.offsets(r, offset);
+      reduced.offsets(static_cast<Index>(r), offset);
       sum += x[base[0] + offset[0]];
     }
     sum = group_all_reduce<kRowThreads>(sum, SumOp{}, shared);
@@ -96,6 +97,7 @@ __global__ void reduce_rows(const float* __restrict__ x, StridedIndex<1> kept, S
   }
 }
 
+template <class Index>
 __global__ void reduce_columns(const float* __restrict__ x, StridedIndex<1> kept, StridedIndex<1> reduced, Plan p,
                                double scale, float* __restrict__ out, double* __restrict__ partial) {
   const int64_t s = blockIdx.y;
@@ -106,7 +108,7 @@ __global__ void reduce_columns(const float* __restrict__ x, StridedIndex<1> kept
     double sum = 0.0;
     for (int64_t r = s * p.chunk; r < end; ++r) {
       int64_t offset[1];
-      reduced.offsets(r, offset);
+      reduced.offsets(static_cast<Index>(r), offset);
       sum += x[base[0] + offset[0]];
     }
     store(p, k, s, sum, scale, out, partial);
@@ -139,13 +141,19 @@ void reduce_sum(const float* x, const ReduceDims& dims, double scale, float* out
   const StridedIndex<1> reduced = make_strided_index<1>(op, dims.reduced_rank, dims.reduced_sizes, reduced_strides);
   auto* partial = static_cast<double*>(workspace);
   DeviceGuard guard(device);
-  if (p.rows) {
-    reduce_rows<<<grid_for(p.outputs * p.splits, 1), kRowThreads, 0, stream(device)>>>(x, kept, reduced, p, scale,
-                                                                                      out, partial);
-  } else {
-    const dim3 grid(grid_for(p.outputs, kColumnThreads), static_cast<unsigned>(p.splits));
-    reduce_columns<<<grid, kColumnThreads, 0, stream(device)>>>(x, kept, reduced, p, scale, out, partial);
-  }
+  const unsigned row_grid = grid_for(p.outputs * p.splits, 1);
+  const dim3 column_grid(grid_for(p.outputs, kColumnThreads), static_cast<unsigned>(p.splits));
+  const bool small = fits_uint32(p.reduced);  // 32-bit index arithmetic in the inner loop
+  if (p.rows && small)
+    reduce_rows<uint32_t><<<row_grid, kRowThreads, 0, stream(device)>>>(x, kept, reduced, p, scale, out, partial);
+  else if (p.rows)
+    reduce_rows<int64_t><<<row_grid, kRowThreads, 0, stream(device)>>>(x, kept, reduced, p, scale, out, partial);
+  else if (small)
+    reduce_columns<uint32_t><<<column_grid, kColumnThreads, 0, stream(device)>>>(x, kept, reduced, p, scale, out,
+                                                                                 partial);
+  else
+    reduce_columns<int64_t><<<column_grid, kColumnThreads, 0, stream(device)>>>(x, kept, reduced, p, scale, out,
+                                                                                partial);
   check_launch(op);
   if (p.splits > 1) {
     add_partials<<<grid_for(p.outputs, kPointwiseThreads), kPointwiseThreads, 0, stream(device)>>>(p, partial, scale,

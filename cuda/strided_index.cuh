@@ -19,18 +19,25 @@ struct StridedIndex {
   int64_t stride[N][kMaxDims] = {};
 
   // The offsets of element `flat` (row-major over size[0..rank)) in each of the N operands. The
-  // outermost dimension needs no modulo: flat < the product of the sizes.
-  __device__ void offsets(int64_t flat, int64_t (&offset)[N]) const {
+  // outermost dimension needs no modulo: flat < the product of the sizes. Index is uint32_t when that
+  // product is below 2^32 (the GPU's 32-bit division costs a fraction of the emulated 64-bit one),
+  // int64_t otherwise (see fits_uint32); offsets are int64 either way.
+  template <class Index>
+  __device__ void offsets(Index flat, int64_t (&offset)[N]) const {
     for (int k = 0; k < N; ++k) offset[k] = 0;
     for (int d = rank - 1; d > 0; --d) {
-      const int64_t i = flat % size[d];
-      flat /= size[d];
+      const auto extent = static_cast<Index>(size[d]);
+      const auto i = static_cast<int64_t>(flat % extent);
+      flat /= extent;
       for (int k = 0; k < N; ++k) offset[k] += i * stride[k][d];
     }
     if (rank > 0)
-      for (int k = 0; k < N; ++k) offset[k] += flat * stride[k][0];
+      for (int k = 0; k < N; ++k) offset[k] += static_cast<int64_t>(flat) * stride[k][0];
   }
 };
+
+// Whether flat indices below n fit the 32-bit index path of StridedIndex::offsets.
+inline bool fits_uint32(int64_t n) { return n <= static_cast<int64_t>(UINT32_MAX); }
 
 // Host side: the index over `sizes` (rank >= 0) with each operand's strides. ValueError naming `op`
 // beyond kMaxDims dimensions (after coalescing, which leaves at most the tensor's own rank).
