@@ -51,6 +51,11 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
       new Storage(data, nbytes, device, [data, index] { cuda::device_free(data, index); }));
 }
 
+std::shared_ptr<Storage> Storage::allocate_pinned(size_t nbytes) {
+  void* data = cuda::pinned_alloc(nbytes);
+  return std::shared_ptr<Storage>(new Storage(data, nbytes, Device{}, [data] { cuda::pinned_free(data); }, true));
+}
+
 std::shared_ptr<Storage> Storage::borrow(void* data, size_t nbytes, Device device,
                                          std::function<void()> release) {
   return std::shared_ptr<Storage>(new Storage(data, nbytes, device, std::move(release)));
