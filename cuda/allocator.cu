@@ -7,7 +7,9 @@
 // Reusing a freed block needs no event: every ironnet kernel and copy on a device is queued on that
 // device's one stream (stream() in common.cuh), so whatever the new holder queues runs after all the
 // work queued while the old holder was alive. Copies between devices return only when they are done
-// (copy_between_devices), so no other device's stream still reads or writes a freed block.
+// (copy_between_devices), so no other device's stream still reads or writes a freed block. The one
+// exception is memory lent through DLPack: a consumer that drops it while work on its own stream still
+// uses it must synchronize first (PyTorch's record_stream solves the same problem for its own blocks).
 #include <algorithm>
 #include <iomanip>
 #include <memory>

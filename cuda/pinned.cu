@@ -121,15 +121,15 @@ void record_pinned_use(void* block, int device) {
 void pinned_free(void* block) noexcept {
   PinnedCache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  const auto used = c.copied_to.find(block);
-  if (used == c.copied_to.end()) {
-    c.blocks.release(block);  // no copy ever read it: free for reuse now
-    return;
-  }
   PendingBlock pending{block, {}};
-  const std::vector<int> devices = std::move(used->second);
-  c.copied_to.erase(used);
   try {
+    const auto used = c.copied_to.find(block);
+    if (used == c.copied_to.end()) {
+      c.blocks.release(block);  // no copy ever read it: free for reuse now
+      return;
+    }
+    const std::vector<int> devices = std::move(used->second);
+    c.copied_to.erase(used);
     for (int device : devices) {
       DeviceGuard guard(device);
       cudaEvent_t event = nullptr;

@@ -161,11 +161,11 @@ void Tensor::copy_from(const Tensor& src, bool non_blocking) {
                       src.strides_, shape_, item);
     return;
   }
+  if (numel() == 0) return;
   // GPU threads writing one element from several sources would race (the host writes them in order).
   if (dd.is_cuda() && repeats_elements(*this))
     fail<ValueError>("Tensor.copy_from: the destination ", shape_str(shape_), " with strides ", shape_str(strides_),
                      " on ", dd.str(), " repeats elements (a stride-0 dimension); copy into a tensor that does not");
-  if (numel() == 0) return;
   const size_t nbytes = static_cast<size_t>(numel()) * item;
   if (dd == sd) {
     copy_on_device(*this, src);
