@@ -54,10 +54,14 @@ echo "host python: $($host_python -c 'import sys; print(sys.executable, sys.vers
 
 # A venv whose own site-packages (ironnet) come first, then the host interpreter's packages. The
 # host python3 may itself be a venv, whose packages --system-site-packages would not reach: a .pth
-# file lists them explicitly.
+# file lists them explicitly. pip comes from there too (--without-pip needs no ensurepip), and
+# installs into the venv.
 venv=/tmp/ironnet-gpu-venv
 rm -rf "$venv"
-$host_python -m venv --system-site-packages "$venv"
+if ! $host_python -m venv --without-pip --system-site-packages "$venv"; then
+  echo "gpu_check: could not create a venv with $host_python"
+  exit 1
+fi
 venv_site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 $host_python -c 'import site; print("\n".join(site.getsitepackages()))' > "$venv_site/_host_packages.pth"
 py="$venv/bin/python"
