@@ -45,7 +45,8 @@ def memory_allocated(device: Union[int, str] = 0) -> int:
     """Bytes of device memory held by tensors on `device` (sizes rounded up as the allocator does).
 
     Freed tensors' memory is kept by ironnet's caching allocator for reuse: see memory_reserved().
-    ValueError when the device does not exist.
+    ValueError when the device does not exist; RuntimeError when ironnet was built without CUDA (the
+    same for the other statistics).
     """
     return _C.cuda_memory_stats(_index(device))["allocated"]
 
