@@ -9,7 +9,7 @@ over the class axis (the last) and average over the batch. Probabilities are cli
 [1e-7, 1 - 1e-7] in float32 as Keras does (categorical rows are first normalized to sum to 1).
 
 Shapes: y_true, y_pred: (..., d) float32, equal shapes; sparse labels: (...) or (..., 1) int32/int64
-class indices for y_pred (..., classes). CPU only for now.
+class indices for y_pred (..., classes). The loss is a 0-d tensor on the inputs' device (CPU or CUDA).
 
 Unlike Keras, the functions (`mean_squared_error`, `mse`, ...) return the reduced scalar, not the
 per-sample losses, and `get('mse')` returns a loss object rather than that function.
@@ -98,7 +98,7 @@ class _FusedLoss(Function):
         y_true, y_pred = ctx.saved_tensors
         grad_pred = None
         if ctx.needs_input_grad[1]:
-            scale = float(grad.numpy())
+            scale = float(grad.cpu().numpy())  # the upstream gradient of the 0-d loss, on any device
             grad_pred = Tensor(cls.native_backward(y_true._impl, y_pred._impl, *ctx.options, scale))
         return (None, grad_pred) + (None,) * len(ctx.options)
 
