@@ -1,5 +1,5 @@
 // Optimizer update entry points on Tensors: check the parameter, gradient and state once, then run
-// the fused kernel in place. CPU only until the CUDA backend issue ports the kernels.
+// the fused kernel in place, on the CPU or the GPU (every tensor of a call on one device).
 #pragma once
 #include <vector>
 
