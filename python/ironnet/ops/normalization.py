@@ -92,8 +92,10 @@ class BatchNormInference(Function):
                                     axis, epsilon)
         # Snapshots: a training call may update the moving statistics in place before this backward runs.
         # 1 / sqrt(var + eps) in float64 then float32, as the kernels compute it; (C,) values only.
-        variance = np.asarray(moving_variance.numpy(), np.float64)
+        # Made on the host for either device (a C-long vector), then moved to x's device.
+        variance = np.asarray(moving_variance.cpu().numpy(), np.float64)
         inv_std = Tensor(_C.TensorImpl.from_numpy((1.0 / np.sqrt(variance + epsilon)).astype(np.float32), True))
+        inv_std = inv_std.to(x.device)
         ctx.save_for_backward(x, gamma, moving_mean.clone(), inv_std)
         ctx.axis = axis
         return Tensor(y)
