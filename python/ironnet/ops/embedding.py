@@ -37,6 +37,8 @@ def embedding(ids: Any, table: Tensor) -> Tensor:
     gradients. An out-of-range id is a ValueError naming it and the table's shape."""
     if not isinstance(table, Tensor):
         raise TypeError(f"embedding: table must be an ironnet Tensor, got {type(table).__name__}")
+    if not isinstance(ids, Tensor):  # NumPy ids follow the table to its device; Tensor ids must be there already
+        ids = as_ids(ids).to(table.device)
     ids = as_ids(ids)
     if not table.requires_grad:
         return Tensor(_C.embedding(ids._impl, table._impl))
