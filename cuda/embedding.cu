@@ -29,8 +29,10 @@ __global__ void gather_rows(int64_t n, int64_t dim, const Index* ids, const floa
   }
 }
 
-__global__ void iota(int n, int* values) {
-  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) values[i] = i;
+__global__ void iota(int64_t n, int* values) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    values[i] = static_cast<int>(i);  // n < 2^31
 }
 
 // sorted_ids, positions: (n,) sorted by id, positions ascending within an id. grid: (dim tiles, runs).
@@ -112,7 +114,7 @@ void embedding_backward(int64_t n, int64_t vocab, int64_t dim, const Index* ids,
   size_t cub_bytes = layout.cub_bytes;
   cudaStream_t s = stream(device);
   const int count = static_cast<int>(n);
-  iota<<<grid_for(n, kThreads), kThreads, 0, s>>>(count, positions_in);
+  iota<<<grid_for(n, kThreads), kThreads, 0, s>>>(n, positions_in);
   check_launch(op);
   check(cub::DeviceRadixSort::SortPairs(cub_scratch, cub_bytes, ids, sorted_ids, positions_in, positions, count, 0,
                                         key_bits(vocab), s),
