@@ -1,11 +1,11 @@
 // Optimizer updates on the GPU: the CPU kernels' per-element formulas (cpp/kernels/cpu/
-// optimizers_kernels.h) as device functions, in the same float32 order.
+// optimizers_kernels.h) as device functors, in the same float32 order, applied by one multi-tensor
+// kernel.
 //
-// SGD and RMSprop: one grid-stride launch per weight. Adam: multi-tensor launches; the table of up to
-// kAdamTensorsPerLaunch tensors is passed by value in the kernel's parameters (about 2 KiB of the
-// 4 KiB limit). Each tensor is cut into chunks of kChunk elements and every block updates one chunk:
-// block b belongs to the last tensor whose first_block <= b, and its threads stride over the chunk
-// (consecutive threads, consecutive floats: coalesced).
+// Multi-tensor launch: a table of up to kTensorsPerLaunch tensors is passed by value in the kernel's
+// parameters (about 2.3 KiB of the 4 KiB limit). Each tensor is cut into chunks of kChunk elements
+// and every block updates one chunk: block b belongs to the last tensor whose first_block <= b, and
+// its 256 threads stride over the chunk (consecutive threads, consecutive floats: coalesced).
 #include <algorithm>
 #include <cmath>
 
@@ -19,6 +19,23 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int64_t kChunk = kThreads * 8;
 
+struct Slot {
+  float* w;
+  const float* g;
+  float* s1;  // the rule's first state buffer (velocity, mean_square, m)
+  float* s2;  // its second (RMSprop's momentum buffer, Adam's v); may be null
+  int64_t n;
+  int64_t first_block;  // this tensor's chunks are blocks [first_block, next slot's first_block)
+  float lr, decay;      // decay = lr * weight_decay
+  float grad_scale, clip_value;
+  float alpha;  // Adam's bias-corrected step size; unused by the others
+};
+
+struct Table {
+  Slot slot[kTensorsPerLaunch];
+  int count;
+};
+
 // The gradient after scaling and value clipping (clip <= 0: none).
 __device__ float transformed(float g, float scale, float clip) {
   g *= scale;
@@ -26,78 +43,121 @@ __device__ float transformed(float g, float scale, float clip) {
   return g;
 }
 
-__device__ int64_t global_thread() { return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; }
-__device__ int64_t grid_threads() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
-
 // Without velocity w -= lr g; with it v = momentum v - lr g, then w += v (or, nesterov,
-// w += momentum v - lr g); look_ahead and extra_grad encode the two.
-__global__ void sgd_kernel(cpu::UpdateCommon u, float* velocity, float momentum, float look_ahead, float extra_grad) {
-  const float decay = u.lr * u.weight_decay;
-  for (int64_t i = global_thread(); i < u.n; i += grid_threads()) {
-    const float g = transformed(u.g[i], u.grad_scale, u.clip_value);
-    if (velocity == nullptr) {
-      u.w[i] = u.w[i] - decay * u.w[i] - u.lr * g;
-    } else {
-      const float v = momentum * velocity[i] - u.lr * g;
-      velocity[i] = v;
-      u.w[i] = u.w[i] - decay * u.w[i] + look_ahead * v - extra_grad * g;
+// w += momentum v - lr g).
+struct SgdRule {
+  float momentum;
+  bool nesterov;
+  float alpha(float) const { return 0.0f; }
+  __device__ void operator()(const Slot& t, int64_t i) const {
+    const float g = transformed(t.g[i], t.grad_scale, t.clip_value);
+    if (t.s1 == nullptr) {
+      t.w[i] = t.w[i] - t.decay * t.w[i] - t.lr * g;
+      return;
     }
+    const float look_ahead = nesterov ? momentum : 1.0f, extra_grad = nesterov ? t.lr : 0.0f;
+    const float v = momentum * t.s1[i] - t.lr * g;
+    t.s1[i] = v;
+    t.w[i] = t.w[i] - t.decay * t.w[i] + look_ahead * v - extra_grad * g;
   }
-}
-
-__global__ void rmsprop_kernel(cpu::UpdateCommon u, float* mean_square, float* momentum_buf, float rho, float momentum,
-                               float epsilon) {
-  const float decay = u.lr * u.weight_decay;
-  for (int64_t i = global_thread(); i < u.n; i += grid_threads()) {
-    const float g = transformed(u.g[i], u.grad_scale, u.clip_value);
-    const float s = rho * mean_square[i] + (1.0f - rho) * g * g;
-    mean_square[i] = s;
-    const float step = u.lr * g / sqrtf(s + epsilon);  // Keras: epsilon inside the root
-    if (momentum_buf == nullptr) {
-      u.w[i] = u.w[i] - decay * u.w[i] - step;
-    } else {
-      const float m = momentum * momentum_buf[i] + step;
-      momentum_buf[i] = m;
-      u.w[i] = u.w[i] - decay * u.w[i] - m;
-    }
-  }
-}
-
-struct AdamSlot {
-  float* w;
-  const float* g;
-  float* m;
-  float* v;
-  int64_t n;
-  int64_t first_block;  // this tensor's chunks are blocks [first_block, next slot's first_block)
-  float alpha;          // lr * sqrt(1 - beta2^t) / (1 - beta1^t)
-  float decay;          // lr * weight_decay
-  float grad_scale, clip_value;
 };
 
-struct AdamTable {
-  AdamSlot slot[kAdamTensorsPerLaunch];
-  int count;
+// s = rho s + (1 - rho) g^2; step = lr g / sqrt(s + eps); w -= step, or with momentum
+// m = momentum m + step, w -= m.
+struct RmspropRule {
+  float rho, momentum, epsilon;
+  float alpha(float) const { return 0.0f; }
+  __device__ void operator()(const Slot& t, int64_t i) const {
+    const float g = transformed(t.g[i], t.grad_scale, t.clip_value);
+    const float s = rho * t.s1[i] + (1.0f - rho) * g * g;
+    t.s1[i] = s;
+    const float step = t.lr * g / sqrtf(s + epsilon);  // Keras: epsilon inside the root
+    if (t.s2 == nullptr) {
+      t.w[i] = t.w[i] - t.decay * t.w[i] - step;
+      return;
+    }
+    const float m = momentum * t.s2[i] + step;
+    t.s2[i] = m;
+    t.w[i] = t.w[i] - t.decay * t.w[i] - m;
+  }
+};
+
+// m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; w -= alpha m / (sqrt(v) + eps).
+struct AdamRule {
+  float beta1, beta2, epsilon;
+  int64_t step;
+  // The bias corrections fold into one step size, computed in double exactly as the CPU kernel does.
+  float alpha(float lr) const {
+    const double t = static_cast<double>(step);
+    return static_cast<float>(lr * std::sqrt(1.0 - std::pow(beta2, t)) / (1.0 - std::pow(beta1, t)));
+  }
+  __device__ void operator()(const Slot& t, int64_t i) const {
+    const float g = transformed(t.g[i], t.grad_scale, t.clip_value);
+    const float mi = beta1 * t.s1[i] + (1.0f - beta1) * g;
+    const float vi = beta2 * t.s2[i] + (1.0f - beta2) * g * g;
+    t.s1[i] = mi;
+    t.s2[i] = vi;
+    t.w[i] = t.w[i] - t.decay * t.w[i] - t.alpha * mi / (sqrtf(vi) + epsilon);
+  }
 };
 
 // __grid_constant__: the table is read in place from parameter memory (no per-thread copy).
-__global__ void adam_kernel(const __grid_constant__ AdamTable table, float beta1, float beta2, float epsilon) {
+template <class Rule>
+__global__ void multi_tensor_update(const __grid_constant__ Table table, Rule rule) {
   const int64_t block = blockIdx.x;
   int s = 0;
   for (int k = 1; k < table.count; ++k)
     if (table.slot[k].first_block <= block) s = k;
-  const AdamSlot& t = table.slot[s];
+  const Slot& t = table.slot[s];
   const int64_t begin = (block - t.first_block) * kChunk;
   const int64_t end = begin + kChunk < t.n ? begin + kChunk : t.n;
-  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
-    const float g = transformed(t.g[i], t.grad_scale, t.clip_value);
-    const float mi = beta1 * t.m[i] + (1.0f - beta1) * g;
-    const float vi = beta2 * t.v[i] + (1.0f - beta2) * g * g;
-    t.m[i] = mi;
-    t.v[i] = vi;
-    t.w[i] = t.w[i] - t.decay * t.w[i] - t.alpha * mi / (sqrtf(vi) + epsilon);
-  }
+  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) rule(t, i);
 }
+
+template <class Rule>
+void launch(const Table& table, int64_t blocks, const Rule& rule, int device, const char* op) {
+  if (blocks == 0) return;
+  if (blocks > 0x7fffffffLL) fail<ValueError>(op, ": ", blocks, " blocks exceed one launch");
+  multi_tensor_update<Rule><<<static_cast<unsigned>(blocks), kThreads, 0, stream(device)>>>(table, rule);
+  check_launch(op);
+}
+
+float* entry(float* const* buffers, size_t i) { return buffers ? buffers[i] : nullptr; }
+
+// Fills tables of kTensorsPerLaunch tensors (empty tensors skipped) and launches each.
+template <class Rule>
+void update_all(const cpu::UpdateCommon* updates, float* const* s1, float* const* s2, size_t count, const Rule& rule,
+                int device, const char* op) {
+  DeviceGuard guard(device);
+  Table table{};
+  int64_t blocks = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const cpu::UpdateCommon& u = updates[i];
+    if (u.n == 0) continue;
+    Slot& slot = table.slot[table.count++];
+    slot.w = u.w;
+    slot.g = u.g;
+    slot.s1 = entry(s1, i);
+    slot.s2 = entry(s2, i);
+    slot.n = u.n;
+    slot.first_block = blocks;
+    slot.lr = u.lr;
+    slot.decay = u.lr * u.weight_decay;
+    slot.grad_scale = u.grad_scale;
+    slot.clip_value = u.clip_value;
+    slot.alpha = rule.alpha(u.lr);
+    blocks += (u.n + kChunk - 1) / kChunk;
+    if (table.count == kTensorsPerLaunch) {
+      launch(table, blocks, rule, device, op);
+      table = Table{};
+      blocks = 0;
+    }
+  }
+  launch(table, blocks, rule, device, op);
+}
+
+__device__ int64_t global_thread() { return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; }
+__device__ int64_t grid_threads() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
 
 __global__ void squares_partials(int64_t n, const float* x, double* partials) {
   double acc = 0.0;
@@ -113,54 +173,22 @@ __global__ void sum_partials(const double* partials, int count, double* out) {
   if (threadIdx.x == 0) *out = acc;
 }
 
-void launch_adam(const AdamTable& table, int64_t blocks, float beta1, float beta2, float epsilon, int device) {
-  if (blocks == 0) return;
-  if (blocks > 0x7fffffffLL) fail<ValueError>("adam update on cuda: ", blocks, " blocks exceed one launch");
-  adam_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream(device)>>>(table, beta1, beta2, epsilon);
-  check_launch("adam update on cuda");
-}
-
 }  // namespace
 
-void sgd_update(const cpu::UpdateCommon& u, float* velocity, float momentum, bool nesterov, int device) {
-  if (u.n == 0) return;
-  DeviceGuard guard(device);
-  const float look_ahead = nesterov ? momentum : 1.0f;  // w += momentum v - lr g, or w += v
-  const float extra_grad = nesterov ? u.lr : 0.0f;
-  sgd_kernel<<<grid_for(u.n, kThreads), kThreads, 0, stream(device)>>>(u, velocity, momentum, look_ahead, extra_grad);
-  check_launch("sgd update on cuda");
+void sgd_update_multi(const cpu::UpdateCommon* updates, float* const* velocity, size_t count, float momentum,
+                      bool nesterov, int device) {
+  update_all(updates, velocity, nullptr, count, SgdRule{momentum, nesterov}, device, "sgd update on cuda");
 }
 
-void rmsprop_update(const cpu::UpdateCommon& u, float* mean_square, float* momentum_buf, float rho, float momentum,
-                    float epsilon, int device) {
-  if (u.n == 0) return;
-  DeviceGuard guard(device);
-  rmsprop_kernel<<<grid_for(u.n, kThreads), kThreads, 0, stream(device)>>>(u, mean_square, momentum_buf, rho,
-                                                                            momentum, epsilon);
-  check_launch("rmsprop update on cuda");
+void rmsprop_update_multi(const cpu::UpdateCommon* updates, float* const* mean_square, float* const* momentum_buf,
+                          size_t count, float rho, float momentum, float epsilon, int device) {
+  update_all(updates, mean_square, momentum_buf, count, RmspropRule{rho, momentum, epsilon}, device,
+             "rmsprop update on cuda");
 }
 
 void adam_update_multi(const cpu::UpdateCommon* updates, float* const* m, float* const* v, size_t count, float beta1,
                        float beta2, float epsilon, int64_t step, int device) {
-  DeviceGuard guard(device);
-  const double t = static_cast<double>(step);
-  AdamTable table{};
-  int64_t blocks = 0;
-  for (size_t i = 0; i < count; ++i) {
-    const cpu::UpdateCommon& u = updates[i];
-    if (u.n == 0) continue;
-    // The bias corrections fold into one step size, computed in double exactly as the CPU kernel does.
-    const float alpha = static_cast<float>(u.lr * std::sqrt(1.0 - std::pow(beta2, t)) / (1.0 - std::pow(beta1, t)));
-    table.slot[table.count++] =
-        AdamSlot{u.w, u.g, m[i], v[i], u.n, blocks, alpha, u.lr * u.weight_decay, u.grad_scale, u.clip_value};
-    blocks += (u.n + kChunk - 1) / kChunk;
-    if (table.count == kAdamTensorsPerLaunch) {
-      launch_adam(table, blocks, beta1, beta2, epsilon, device);
-      table = AdamTable{};
-      blocks = 0;
-    }
-  }
-  launch_adam(table, blocks, beta1, beta2, epsilon, device);
+  update_all(updates, m, v, count, AdamRule{beta1, beta2, epsilon, step}, device, "adam update on cuda");
 }
 
 void sum_of_squares(int64_t n, const float* x, double* partials, double* out, int device) {

@@ -1,5 +1,5 @@
 """CUDA optimizer updates against the CPU kernels: SGD (plain, momentum, nesterov), RMSprop (with and
-without momentum), Adam/AdamW through the multi-tensor launch (more tensors than one launch's table),
+without momentum), Adam/AdamW, all through the multi-tensor launch (more tensors than one launch's table),
 with weight decay, clipvalue, clipnorm and global_clipnorm (sum_of_squares on the GPU), over several
 steps and many tensors of awkward sizes; results equal to the CPU's to float32 rounding (the only
 difference allowed is where a compiler fuses a multiply-add)."""
@@ -61,26 +61,52 @@ def test_updates_match_cpu_over_several_steps(config, count):
 HYPER = dict(lr=0.01, beta1=0.8, beta2=0.99, epsilon=1e-4, step=3, weight_decay=0.01, clip_value=0.7)
 
 
-def test_multi_tensor_launch_equals_one_launch_per_weight():
-    """Same kernel, same formula: one multi-tensor call and one call per weight agree bit for bit."""
+# Per optimizer: (multi call, single call for weight i) given w, g, s1, s2 lists of impls and scales.
+def _sgd(multi, w, g, s1, s2, scales, i=None):
+    common = dict(lr=0.01, momentum=0.9, nesterov=True, weight_decay=0.01, clip_value=0.7)
+    if multi:
+        _C.sgd_update_multi_(w, g, s1, scales, **common)
+    else:
+        _C.sgd_update_(w[i], g[i], s1[i], common["lr"], 0.9, True, 0.01, scales[i], 0.7)
+
+
+def _rmsprop(multi, w, g, s1, s2, scales, i=None):
+    if multi:
+        _C.rmsprop_update_multi_(w, g, s1, s2, scales, lr=0.01, rho=0.9, momentum=0.5, epsilon=1e-7,
+                                 weight_decay=0.01, clip_value=0.7)
+    else:
+        _C.rmsprop_update_(w[i], g[i], s1[i], s2[i], 0.01, 0.9, 0.5, 1e-7, 0.01, scales[i], 0.7)
+
+
+def _adam(multi, w, g, s1, s2, scales, i=None):
+    if multi:
+        _C.adam_update_multi_(w, g, s1, s2, scales, **HYPER)
+    else:
+        _C.adam_update_(w[i], g[i], s1[i], s2[i], HYPER["lr"], HYPER["beta1"], HYPER["beta2"], HYPER["epsilon"],
+                        HYPER["step"], HYPER["weight_decay"], scales[i], HYPER["clip_value"])
+
+
+@pytest.mark.parametrize("update", [_sgd, _rmsprop, _adam])
+def test_multi_tensor_launch_equals_one_launch_per_weight(update):
+    """Same kernel, same formula: one multi-tensor call (three launches) and one call per weight agree bit
+    for bit on the GPU, and with the CPU to rounding."""
     rng = np.random.default_rng(5)
-    sh = shapes(70)  # three launches
-    arrays = [[rng.uniform(lo, 1, s).astype(np.float32) for s in sh] for lo in (-1, -1, -0.1, 0)]  # w, g, m, v
+    sh = shapes(70)
+    arrays = [[rng.uniform(lo, 1, s).astype(np.float32) for s in sh] for lo in (-1, -1, 0, 0)]  # w, g, s1, s2
     scales = [float(s) for s in rng.uniform(0.5, 1.0, len(sh))]
-    multi = [[on_device(a, "cuda") for a in group] for group in arrays]
-    _C.adam_update_multi_(*[[t._impl for t in group] for group in (multi[0], multi[1], multi[2], multi[3])], scales,
-                          **HYPER)
-    single = [[on_device(a, "cuda") for a in group] for group in arrays]
-    for i in range(len(sh)):
-        _C.adam_update_(single[0][i]._impl, single[1][i]._impl, single[2][i]._impl, single[3][i]._impl, HYPER["lr"],
-                        HYPER["beta1"], HYPER["beta2"], HYPER["epsilon"], HYPER["step"], HYPER["weight_decay"],
-                        scales[i], HYPER["clip_value"])
-    cpu = [[on_device(a, "cpu") for a in group] for group in arrays]
-    _C.adam_update_multi_(*[[t._impl for t in group] for group in (cpu[0], cpu[1], cpu[2], cpu[3])], scales, **HYPER)
-    for group in (0, 2, 3):
-        for a, b, c in zip(multi[group], single[group], cpu[group]):
-            np.testing.assert_array_equal(to_host(a), to_host(b))
-            np.testing.assert_allclose(to_host(a), to_host(c), rtol=RTOL, atol=ATOL)
+    results = {}
+    for device, multi in (("cuda", True), ("cuda", False), ("cpu", True)):
+        tensors = [[on_device(a, device) for a in group] for group in arrays]
+        impl_lists = [[t._impl for t in group] for group in tensors]
+        if multi:
+            update(True, *impl_lists, scales)
+        else:
+            for i in range(len(sh)):
+                update(False, *impl_lists, scales, i)
+        results[(device, multi)] = [to_host(t) for group in (tensors[0], tensors[2], tensors[3]) for t in group]
+    for a, b, c in zip(results[("cuda", True)], results[("cuda", False)], results[("cpu", True)]):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.parametrize("n", [0, 1, 255, 256 * 1024 + 3, 3_000_017])

@@ -2,6 +2,9 @@
 //
 // Same formulas, in the same float32 order, as the CPU kernels (ironnet/optimizers.h); every pointer in
 // a cpu::UpdateCommon (and every state buffer) is device memory here. All updates are in place.
+// Each call updates `count` tensors: updates[i] with its state buffers (each (updates[i].n,)), in one
+// launch per kTensorsPerLaunch tensors (the table rides in the kernel's parameters), so a model's
+// step is usually a single launch.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -10,17 +13,17 @@
 
 namespace ironnet::cuda {
 
-// velocity: (u.n,) or null when momentum == 0.
-void sgd_update(const cpu::UpdateCommon& u, float* velocity, float momentum, bool nesterov, int device);
+inline constexpr int kTensorsPerLaunch = 32;
 
-// mean_square: (u.n,); momentum_buf: (u.n,) or null when momentum == 0.
-void rmsprop_update(const cpu::UpdateCommon& u, float* mean_square, float* momentum_buf, float rho, float momentum,
-                    float epsilon, int device);
+// velocity: null (the array, or its entries) when momentum == 0.
+void sgd_update_multi(const cpu::UpdateCommon* updates, float* const* velocity, size_t count, float momentum,
+                      bool nesterov, int device);
 
-// Adam on `count` tensors: updates[i] with its state m[i], v[i] (each (updates[i].n,)). One launch per
-// kAdamTensorsPerLaunch tensors (the table rides in the kernel's parameters), so a model's step is
-// usually one launch. step counts from 1.
-inline constexpr int kAdamTensorsPerLaunch = 32;
+// momentum_buf: null (the array, or its entries) when momentum == 0.
+void rmsprop_update_multi(const cpu::UpdateCommon* updates, float* const* mean_square, float* const* momentum_buf,
+                          size_t count, float rho, float momentum, float epsilon, int device);
+
+// step counts from 1.
 void adam_update_multi(const cpu::UpdateCommon* updates, float* const* m, float* const* v, size_t count, float beta1,
                        float beta2, float epsilon, int64_t step, int device);
 
