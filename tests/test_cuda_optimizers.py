@@ -117,6 +117,16 @@ def test_sum_of_squares_matches_cpu(n):
     assert _C.sum_of_squares(on_device(x, "cuda")._impl) == cuda  # deterministic
 
 
+def test_sum_of_squares_multi_matches_cpu():
+    rng = np.random.default_rng(9)
+    xs = [rng.normal(size=s).astype(np.float32) for s in shapes(37)]
+    cpu = _C.sum_of_squares_multi([on_device(x, "cpu")._impl for x in xs])
+    cuda = _C.sum_of_squares_multi([on_device(x, "cuda")._impl for x in xs])
+    assert cuda == pytest.approx(cpu, rel=1e-12, abs=0.0)
+    with pytest.raises(ValueError, match=r"^sum_of_squares_multi: tensors are on different devices: x 0 .* on cuda"):
+        _C.sum_of_squares_multi([on_device(xs[0], "cuda")._impl, on_device(xs[1], "cpu")._impl])
+
+
 def test_empty_weight_is_left_alone():
     w, g = on_device(np.zeros(0, np.float32), "cuda"), on_device(np.zeros(0, np.float32), "cuda")
     for opt in (optimizers.SGD(momentum=0.9), optimizers.RMSprop(), optimizers.Adam()):

@@ -124,3 +124,12 @@ def test_multi_momentum_needs_its_buffers(rng):
                                          r"per weight; got 2 weights, 2 gradients, 1 mean_square, 2 grad scales"):
         _C.rmsprop_update_multi_(impls(ws), gs, impls(ms[:1]), [], scales, rho=0.9, momentum=0.0, epsilon=1e-7,
                                  **COMMON)
+
+
+def test_sum_of_squares_multi_equals_one_call_per_tensor(rng):
+    xs = [rng.normal(size=s).astype(np.float32) for s in SHAPES]
+    tensors = impls(xs) + [ironnet.tensor(xs[-1]).T._impl]  # and a strided view
+    assert _C.sum_of_squares_multi(tensors) == [_C.sum_of_squares(t) for t in tensors]
+    assert _C.sum_of_squares_multi([]) == []
+    with pytest.raises(TypeError, match=r"^sum_of_squares_multi: x 1 must be float32, got int32 \(3,\)"):
+        _C.sum_of_squares_multi([tensors[0], _C.TensorImpl.from_numpy(np.zeros(3, np.int32))])

@@ -83,6 +83,8 @@ void bind_optimizers(py::module_& m) {
       py::arg("beta2"), py::arg("epsilon"), py::arg("step"), py::arg("weight_decay") = 0.0f,
       py::arg("clip_value") = 0.0f);
   m.def("sum_of_squares", &ops::sum_of_squares, py::arg("x"), py::call_guard<py::gil_scoped_release>());
+  m.def("sum_of_squares_multi", &ops::sum_of_squares_multi, py::arg("xs"),
+        py::call_guard<py::gil_scoped_release>());
 }
 
 }  // namespace ironnet::bindings

@@ -1,5 +1,6 @@
 #include "ops/optimizers.h"
 
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -197,20 +198,47 @@ void adam_update_multi_(std::vector<Tensor>& w, const std::vector<Tensor>& g, st
   }
 }
 
-double sum_of_squares(const Tensor& x) {
-  constexpr const char* op = "sum_of_squares";
-  check_float32(op, "x", x);
-  const Tensor dense = x.contiguous();
-  const Device device = x.device();
-  if (device.is_cpu()) return cpu::sum_of_squares(dense.numel(), dense.data<float>());
-  // Double partials and the double result in 8-byte scratch (there is no float64 dtype).
+namespace {
+
+// sum(x^2) of every tensor, each in double; all on one device. Tensors are named "x" (indexed: "x i").
+std::vector<double> squares_of(const char* op, const std::vector<Tensor>& xs, bool indexed) {
+  if (xs.empty()) return {};
+  std::vector<Tensor> dense;
+  dense.reserve(xs.size());
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const std::string name = indexed ? "x " + std::to_string(i) : "x";
+    check_float32(op, name.c_str(), xs[i]);
+    common_device(op, {{"x 0", &xs[0]}, {name.c_str(), &xs[i]}});
+    dense.push_back(xs[i].contiguous());
+  }
+  const Device device = xs[0].device();
+  std::vector<double> totals(xs.size());
+  if (device.is_cpu()) {
+    for (size_t i = 0; i < xs.size(); ++i) totals[i] = cpu::sum_of_squares(dense[i].numel(), dense[i].data<float>());
+    return totals;
+  }
+  // On CUDA every tensor's two passes are queued on the device's one stream (so they can share the
+  // partials scratch), then a single copy back: one wait for the whole list. Doubles live in 8-byte
+  // scratch (there is no float64 dtype).
   const Tensor partials = Tensor::empty({cuda::kSquaresPartials}, DType::Int64, device);
-  const Tensor total = Tensor::empty({}, DType::Int64, device);
-  if constexpr (kCudaBuilt)
-    cuda::sum_of_squares(dense.numel(), dense.data<float>(), static_cast<double*>(partials.raw_data()),
-                         static_cast<double*>(total.raw_data()), device.index);
-  const Tensor host = total.to(Device{DeviceType::CPU, 0});
-  return *static_cast<const double*>(host.raw_data());
+  const Tensor out = Tensor::empty({static_cast<int64_t>(xs.size())}, DType::Int64, device);
+  if constexpr (kCudaBuilt) {
+    auto* out_data = static_cast<double*>(out.raw_data());
+    for (size_t i = 0; i < xs.size(); ++i)
+      cuda::sum_of_squares(dense[i].numel(), dense[i].data<float>(), static_cast<double*>(partials.raw_data()),
+                           out_data + i, device.index);
+  }
+  const Tensor host = out.to(Device{DeviceType::CPU, 0});
+  std::memcpy(totals.data(), host.raw_data(), totals.size() * sizeof(double));
+  return totals;
+}
+
+}  // namespace
+
+double sum_of_squares(const Tensor& x) { return squares_of("sum_of_squares", {x}, false)[0]; }
+
+std::vector<double> sum_of_squares_multi(const std::vector<Tensor>& xs) {
+  return squares_of("sum_of_squares_multi", xs, true);
 }
 
 }  // namespace ironnet::ops

@@ -39,5 +39,7 @@ void adam_update_multi_(std::vector<Tensor>& w, const std::vector<Tensor>& g, st
                         float beta1, float beta2, float epsilon, int64_t step);
 // sum(x^2) in double, for gradient norms.
 double sum_of_squares(const Tensor& x);
+// sum(x^2) of every tensor (all on one device), in double: on CUDA one wait for the whole list.
+std::vector<double> sum_of_squares_multi(const std::vector<Tensor>& xs);
 
 }  // namespace ironnet::ops
