@@ -9,8 +9,8 @@ over the class axis (the last) and average over the batch. Probabilities are cli
 [1e-7, 1 - 1e-7] in float32 as Keras does (categorical rows are first normalized to sum to 1).
 
 Shapes: y_true, y_pred: (..., d) float32, equal shapes; sparse labels: (...) or (..., 1) int32/int64
-class indices for y_pred (..., classes). NumPy targets and labels are
-copied to y_pred's device.
+class indices for y_pred (..., classes). NumPy targets and labels are copied to y_pred's device; the
+loss is a 0-d tensor on that device (CPU or CUDA).
 
 Unlike Keras, the functions (`mean_squared_error`, `mse`, ...) return the reduced scalar, not the
 per-sample losses, and `get('mse')` returns a loss object rather than that function.

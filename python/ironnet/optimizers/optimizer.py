@@ -96,9 +96,10 @@ class Optimizer:
     def _clip_scales(self, grads: List[Tensor]) -> List[float]:
         """The factor each gradient is scaled by: clip_norm / max(norm, clip_norm) (Keras's rule)."""
         if self.clipnorm is not None:
-            return [self.clipnorm / max(math.sqrt(_C.sum_of_squares(g._impl)), self.clipnorm) for g in grads]
+            squares = _C.sum_of_squares_multi([g._impl for g in grads])
+            return [self.clipnorm / max(math.sqrt(s), self.clipnorm) for s in squares]
         if self.global_clipnorm is not None:
-            norm = math.sqrt(sum(_C.sum_of_squares(g._impl) for g in grads))
+            norm = math.sqrt(sum(_C.sum_of_squares_multi([g._impl for g in grads])))
             return [self.global_clipnorm / max(norm, self.global_clipnorm)] * len(grads)
         return [1.0] * len(grads)
 
