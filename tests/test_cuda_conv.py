@@ -158,9 +158,10 @@ def test_conv2d_relu_max_pool2d(rng, pool_case):
 
 
 def test_conv2d_relu_max_pool2d_argmax_matches(rng):
-    """The argmax the backward consumes is the CPU's (ties included: integer inputs make many)."""
+    """The argmax the backward consumes is the CPU's, ties included: integer inputs make many, and their
+    sums are exact on both devices (a 2x3 kernel: no Winograd transform on the CPU to round them)."""
     x = rng.integers(-2, 3, (2, 9, 8, 3)).astype(np.float32)
-    kernel = rng.integers(-1, 2, (3, 3, 3, 5)).astype(np.float32)
+    kernel = rng.integers(-1, 2, (2, 3, 3, 5)).astype(np.float32)
 
     def fused(x, kernel):
         pooled, argmax = ironnet._C.conv2d_relu_max_pool2d(x._impl, kernel._impl, None, (1, 1), (1, 1),
@@ -177,7 +178,7 @@ def test_mixed_devices_are_refused(rng):
     x, kernel, bias = _arrays(rng, CASES[2])
     gx, gk, gb = (on_device(a, "cuda") for a in (x, kernel, bias))
     cx, ck, cb = (on_device(a, "cpu") for a in (x, kernel, bias))
-    mixed = r"tensors are on different devices: .*cuda.*cpu|tensors are on different devices: .*cpu.*cuda"
+    mixed = r"tensors are on different devices: .*(cuda.*cpu|cpu.*cuda)"
     with pytest.raises(ValueError, match="^conv2d: " + mixed):
         ironnet.ops.conv2d(gx, ck, padding="same")
     with pytest.raises(ValueError, match="^conv2d: " + mixed):
