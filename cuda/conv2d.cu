@@ -29,14 +29,17 @@ struct Grad {
   }
 };
 
+// Coordinates within one image are int32 (the launchers check that they fit), to spare the registers
+// holding each thread's 8 decoded rows; offsets into whole tensors are int64.
+
 // One output pixel's receptive field: where its window starts in x (may be negative: padding).
 struct Field {
   int64_t image;  // offset of its image in x: n * H * W * C_in
-  int64_t ih0, iw0;
+  int32_t ih0, iw0;
 };
 // One tap of the kernel: the offset from the window's corner, and the input channel.
 struct Tap {
-  int64_t dh, dw, c;
+  int32_t dh, dw, c;
 };
 
 // x seen through the convolution's windows: at(field, tap) = x[n, ih0 + dh, iw0 + dw, c], 0 in padding.
@@ -51,14 +54,16 @@ struct Patches {
 
   __host__ __device__ Field field(int64_t pixel) const {  // pixel = (n * ho + oh) * wo + ow
     const int64_t n = pixel / (ho * wo), rest = pixel % (ho * wo);
-    return {n * h * w * c_in, (rest / wo) * stride_h - pad_top, (rest % wo) * stride_w - pad_left};
+    return {n * h * w * c_in, static_cast<int32_t>((rest / wo) * stride_h - pad_top),
+            static_cast<int32_t>((rest % wo) * stride_w - pad_left)};
   }
   __host__ __device__ Tap tap(int64_t k) const {  // k = (r * kw + s) * c_in + c
     const int64_t rs = k / c_in;
-    return {(rs / kw) * dilation_h, (rs % kw) * dilation_w, k % c_in};
+    return {static_cast<int32_t>((rs / kw) * dilation_h), static_cast<int32_t>((rs % kw) * dilation_w),
+            static_cast<int32_t>(k % c_in)};
   }
   __host__ __device__ float at(const Field& f, const Tap& t) const {
-    const int64_t ih = f.ih0 + t.dh, iw = f.iw0 + t.dw;
+    const int64_t ih = f.ih0 + t.dh, iw = f.iw0 + t.dw;  // int32 sums: they fit (padded extents do)
     return ih >= 0 && ih < h && iw >= 0 && iw < w ? x[f.image + (ih * w + iw) * c_in + t.c] : 0.0f;
   }
 };
@@ -95,20 +100,21 @@ struct GradFields {
         dilation_w(s.g.dilation_w) {}
 
   struct Row {
-    int64_t image;  // offset of its image in dy: n * ho * wo * c_out
-    int64_t th, tw;  // ih + pad_top, iw + pad_left: the padded coordinates
+    int64_t image;   // offset of its image in dy: n * ho * wo * c_out
+    int32_t th, tw;  // ih + pad_top, iw + pad_left: the padded coordinates
   };
   using Step = Tap;  // c is the output channel j here
   __host__ __device__ Row row(int64_t pixel) const {  // pixel = (n * h + ih) * w + iw
     const int64_t n = pixel / (h * w), rest = pixel % (h * w);
-    return {n * ho * wo * c_out, rest / w + pad_top, rest % w + pad_left};
+    return {n * ho * wo * c_out, static_cast<int32_t>(rest / w + pad_top), static_cast<int32_t>(rest % w + pad_left)};
   }
   __host__ __device__ Step step(int64_t k) const {  // k = (r * kw + s) * c_out + j
     const int64_t rs = k / c_out;
-    return {(rs / kw) * dilation_h, (rs % kw) * dilation_w, k % c_out};
+    return {static_cast<int32_t>((rs / kw) * dilation_h), static_cast<int32_t>((rs % kw) * dilation_w),
+            static_cast<int32_t>(k % c_out)};
   }
   __host__ __device__ float load(const Row& r, const Step& k) const {
-    const int64_t a = r.th - k.dh, b = r.tw - k.dw;  // = oh * stride_h, ow * stride_w when the tap hits
+    const int32_t a = r.th - k.dh, b = r.tw - k.dw;  // = oh * stride_h, ow * stride_w when the tap hits
     if (a < 0 || b < 0 || a % stride_h != 0 || b % stride_w != 0) return 0.0f;
     const int64_t oh = a / stride_h, ow = b / stride_w;
     return oh < ho && ow < wo ? dy[r.image + (oh * wo + ow) * c_out + k.c] : 0.0f;
@@ -193,13 +199,23 @@ int64_t split_count(int64_t blocks_per_slice, int64_t depth, int64_t min_depth) 
 }
 
 int64_t weight_splits(const Conv2dShape& s) {
-  const int64_t tiles = ceil_div(s.taps(), implicit_gemm::kTile) * ceil_div(s.c_out, implicit_gemm::kTile);
+  const int64_t tiles = ceil_div(s.taps(), implicit_gemm::kRows) * ceil_div(s.c_out, implicit_gemm::kCols);
   return split_count(tiles < 1 ? 1 : tiles, s.pixels(), 1024);
 }
 
 int64_t bias_splits(const Conv2dShape& s) {
   const int64_t blocks = ceil_div(s.c_out, kSumColumns);
   return split_count(blocks < 1 ? 1 : blocks, s.pixels(), 1024);
+}
+
+// The int32 image coordinates above: padded extents and kernel spans, channel counts below 2^31.
+void check_coordinates(const Conv2dShape& s, const char* op) {
+  constexpr int64_t kMax = INT32_MAX;
+  const int64_t span_h = s.g.dilation_h * (s.kh - 1) + 1, span_w = s.g.dilation_w * (s.kw - 1) + 1;
+  if (s.h + s.g.pad_top + s.g.pad_bottom + span_h > kMax || s.w + s.g.pad_left + s.g.pad_right + span_w > kMax ||
+      s.c_in > kMax || s.c_out > kMax)
+    fail<ValueError>(op, ": images of ", s.h, " x ", s.w, " pixels with ", s.c_in, " -> ", s.c_out,
+                     " channels are too large (coordinates within an image must fit in int32)");
 }
 
 // Adds the slices of workspace into out (len floats) when there is more than one.
@@ -214,12 +230,14 @@ void reduce_slices(const float* workspace, int64_t splits, int64_t len, float* o
 
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* kernel, const float* bias, bool relu, float* y,
                     int device) {
+  check_coordinates(s, "conv2d on cuda");
   implicit_gemm::launch(PatchRows{Patches(s, x)}, RowMajor<const float*>{kernel, s.c_out},
                         BiasRelu{y, bias, s.c_out, relu}, s.pixels(), s.c_out, s.taps(), 1, "conv2d on cuda", device);
 }
 
 void conv2d_backward_data(const Conv2dShape& s, const float* dy, const float* relu_y, const float* kernel, float* dx,
                           int device) {
+  check_coordinates(s, "conv2d_backward (dx) on cuda");
   implicit_gemm::launch(GradFields(s, Grad{dy, relu_y}), KernelTransposed{kernel, s.c_in, s.c_out},
                         Slices{dx, s.c_in, 0}, s.n * s.h * s.w, s.c_in, s.kh * s.kw * s.c_out, 1,
                         "conv2d_backward (dx) on cuda", device);
@@ -233,6 +251,7 @@ int64_t conv2d_backward_weight_workspace(const Conv2dShape& s) {
 void conv2d_backward_weight(const Conv2dShape& s, const float* dy, const float* relu_y, const float* x,
                             float* dkernel, float* workspace, int device) {
   constexpr const char* op = "conv2d_backward (dkernel) on cuda";
+  check_coordinates(s, op);
   const int64_t splits = weight_splits(s), len = s.taps() * s.c_out;
   float* slices = splits == 1 ? dkernel : workspace;
   implicit_gemm::launch(PatchColumns{Patches(s, x)}, RowMajor<Grad>{Grad{dy, relu_y}, s.c_out},

@@ -42,28 +42,34 @@ void expect_close(const char* what, const std::string& where, const std::vector<
   }
 }
 
-// The GEMM C = A * B in `splits` depth slices, replayed block by block like implicit_gemm::launch's grid.
+// The GEMM C = A * B in `splits` depth slices, replayed block by block like implicit_gemm::launch's grid,
+// each block's phases in gemm_kernel's order.
 template <class A, class B, class Out>
 void replay_gemm(const A& a, const B& b, const Out& out, int64_t rows, int64_t cols, int64_t depth, int64_t splits) {
   if (rows == 0 || cols == 0) return;
   const int64_t split_depth = engine::ceil_div(engine::ceil_div(depth, splits), engine::kDepth) * engine::kDepth;
   static engine::Slice slice;
-  static float acc[engine::kThreads][engine::kPatch][engine::kPatch];
+  static engine::Patch acc[engine::kThreads];
   std::vector<engine::ARows<A>> a_rows(engine::kThreads);
+  std::vector<engine::Fetched> next(engine::kThreads);
   for (int64_t z = 0; z < splits; ++z)
-    for (int64_t bx = 0; bx < engine::ceil_div(rows, engine::kTile); ++bx)
-      for (int64_t by = 0; by < engine::ceil_div(cols, engine::kTile); ++by) {
+    for (int64_t bx = 0; bx < engine::ceil_div(rows, engine::kRows); ++bx)
+      for (int64_t by = 0; by < engine::ceil_div(cols, engine::kCols); ++by) {
         const engine::Tile tile = engine::tile_of(bx, by, z, depth, split_depth);
         for (int t = 0; t < engine::kThreads; ++t) {
           a_rows[t] = engine::decode_rows(a, tile, rows, t);
-          for (auto& row : acc[t])
-            for (float& v : row) v = 0.0f;
+          for (auto& row : acc[t]) std::fill(std::begin(row), std::end(row), 0.0f);
+          if (tile.k_begin < tile.k_end) next[t] = engine::fetch_slice(a, b, a_rows[t], tile, tile.k_begin, cols, t);
         }
         for (int64_t k0 = tile.k_begin; k0 < tile.k_end; k0 += engine::kDepth) {
-          for (auto& row : slice.a) std::fill(std::begin(row), std::end(row), NAN);
+          for (auto& row : slice.a) std::fill(std::begin(row), std::end(row), NAN);  // unwritten: poison
           for (auto& row : slice.b) std::fill(std::begin(row), std::end(row), NAN);
-          for (int t = 0; t < engine::kThreads; ++t) engine::stage_slice(a, b, a_rows[t], tile, k0, cols, t, slice);
-          for (int t = 0; t < engine::kThreads; ++t) engine::multiply_slice(slice, t, acc[t]);
+          for (int t = 0; t < engine::kThreads; ++t) engine::put_slice(next[t], t, slice);
+          for (int t = 0; t < engine::kThreads; ++t) {  // after the first barrier
+            if (k0 + engine::kDepth < tile.k_end)
+              next[t] = engine::fetch_slice(a, b, a_rows[t], tile, k0 + engine::kDepth, cols, t);
+            engine::multiply_slice(slice, t, acc[t]);
+          }
         }
         for (int t = 0; t < engine::kThreads; ++t) engine::store_patch(out, tile, rows, cols, z, t, acc[t]);
       }
