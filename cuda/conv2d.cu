@@ -42,26 +42,35 @@ struct Tap {
   int32_t dh, dw, c;
 };
 
+// Depth index k = (r * kw + s) * channels + c of a kernel's taps, decoded in int32 (the launchers check
+// that kh * kw * channels fits): 32-bit divisions are several times cheaper than 64-bit ones on a GPU.
+struct TapDecoder {
+  int32_t channels, kw, dilation_h, dilation_w;
+  TapDecoder(const Conv2dShape& s, int64_t channels_)
+      : channels(static_cast<int32_t>(channels_)), kw(static_cast<int32_t>(s.kw)),
+        dilation_h(static_cast<int32_t>(s.g.dilation_h)), dilation_w(static_cast<int32_t>(s.g.dilation_w)) {}
+  __host__ __device__ Tap operator()(int64_t k) const {
+    const int32_t k32 = static_cast<int32_t>(k), rs = k32 / channels;
+    return {(rs / kw) * dilation_h, (rs % kw) * dilation_w, k32 % channels};
+  }
+};
+
 // x seen through the convolution's windows: at(field, tap) = x[n, ih0 + dh, iw0 + dw, c], 0 in padding.
 struct Patches {
   const float* x;
-  int64_t h, w, c_in, kw, ho, wo, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
+  int64_t h, w, c_in, ho, wo, stride_h, stride_w, pad_top, pad_left;
+  TapDecoder taps;
 
-  explicit Patches(const Conv2dShape& s, const float* x_)
-      : x(x_), h(s.h), w(s.w), c_in(s.c_in), kw(s.kw), ho(s.ho), wo(s.wo), stride_h(s.g.stride_h),
-        stride_w(s.g.stride_w), pad_top(s.g.pad_top), pad_left(s.g.pad_left), dilation_h(s.g.dilation_h),
-        dilation_w(s.g.dilation_w) {}
+  Patches(const Conv2dShape& s, const float* x_)
+      : x(x_), h(s.h), w(s.w), c_in(s.c_in), ho(s.ho), wo(s.wo), stride_h(s.g.stride_h), stride_w(s.g.stride_w),
+        pad_top(s.g.pad_top), pad_left(s.g.pad_left), taps(s, s.c_in) {}
 
   __host__ __device__ Field field(int64_t pixel) const {  // pixel = (n * ho + oh) * wo + ow
     const int64_t n = pixel / (ho * wo), rest = pixel % (ho * wo);
     return {n * h * w * c_in, static_cast<int32_t>((rest / wo) * stride_h - pad_top),
             static_cast<int32_t>((rest % wo) * stride_w - pad_left)};
   }
-  __host__ __device__ Tap tap(int64_t k) const {  // k = (r * kw + s) * c_in + c
-    const int64_t rs = k / c_in;
-    return {static_cast<int32_t>((rs / kw) * dilation_h), static_cast<int32_t>((rs % kw) * dilation_w),
-            static_cast<int32_t>(k % c_in)};
-  }
+  __host__ __device__ Tap tap(int64_t k) const { return taps(k); }  // k = (r * kw + s) * c_in + c
   __host__ __device__ float at(const Field& f, const Tap& t) const {
     const int64_t ih = f.ih0 + t.dh, iw = f.iw0 + t.dw;  // int32 sums: they fit (padded extents do)
     return ih >= 0 && ih < h && iw >= 0 && iw < w ? x[f.image + (ih * w + iw) * c_in + t.c] : 0.0f;
@@ -92,12 +101,14 @@ struct PatchColumns {
 // element is dy[n, oh, ow, j] when the tap maps an output pixel onto this input pixel, else 0.
 struct GradFields {
   Grad dy;
-  int64_t h, w, kw, ho, wo, c_out, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
+  int64_t h, w, ho, wo, c_out, pad_top, pad_left;
+  int32_t stride_h, stride_w;  // int32: the divisibility tests run per element
+  TapDecoder taps;
 
   GradFields(const Conv2dShape& s, Grad dy_)
-      : dy(dy_), h(s.h), w(s.w), kw(s.kw), ho(s.ho), wo(s.wo), c_out(s.c_out), stride_h(s.g.stride_h),
-        stride_w(s.g.stride_w), pad_top(s.g.pad_top), pad_left(s.g.pad_left), dilation_h(s.g.dilation_h),
-        dilation_w(s.g.dilation_w) {}
+      : dy(dy_), h(s.h), w(s.w), ho(s.ho), wo(s.wo), c_out(s.c_out), pad_top(s.g.pad_top), pad_left(s.g.pad_left),
+        stride_h(static_cast<int32_t>(s.g.stride_h)), stride_w(static_cast<int32_t>(s.g.stride_w)),
+        taps(s, s.c_out) {}
 
   struct Row {
     int64_t image;   // offset of its image in dy: n * ho * wo * c_out
@@ -108,15 +119,11 @@ struct GradFields {
     const int64_t n = pixel / (h * w), rest = pixel % (h * w);
     return {n * ho * wo * c_out, static_cast<int32_t>(rest / w + pad_top), static_cast<int32_t>(rest % w + pad_left)};
   }
-  __host__ __device__ Step step(int64_t k) const {  // k = (r * kw + s) * c_out + j
-    const int64_t rs = k / c_out;
-    return {static_cast<int32_t>((rs / kw) * dilation_h), static_cast<int32_t>((rs % kw) * dilation_w),
-            static_cast<int32_t>(k % c_out)};
-  }
+  __host__ __device__ Step step(int64_t k) const { return taps(k); }  // k = (r * kw + s) * c_out + j
   __host__ __device__ float load(const Row& r, const Step& k) const {
     const int32_t a = r.th - k.dh, b = r.tw - k.dw;  // = oh * stride_h, ow * stride_w when the tap hits
     if (a < 0 || b < 0 || a % stride_h != 0 || b % stride_w != 0) return 0.0f;
-    const int64_t oh = a / stride_h, ow = b / stride_w;
+    const int32_t oh = a / stride_h, ow = b / stride_w;
     return oh < ho && ow < wo ? dy[r.image + (oh * wo + ow) * c_out + k.c] : 0.0f;
   }
 };
@@ -129,12 +136,13 @@ struct RowMajor {
   __host__ __device__ float load(int64_t k, int64_t col) const { return source[k * ld + col]; }
 };
 
-// B of dx: kernel^T, B(k = (r * kw + s) * c_out + j, c) = kernel[r, s, c, j].
+// B of dx: kernel^T, B(k = (r * kw + s) * c_out + j, c) = kernel[r, s, c, j] (k in int32, as TapDecoder).
 struct KernelTransposed {
   const float* kernel;
-  int64_t c_in, c_out;
+  int32_t c_in, c_out;
   __host__ __device__ float load(int64_t k, int64_t c) const {
-    return kernel[((k / c_out) * c_in + c) * c_out + k % c_out];
+    const int32_t k32 = static_cast<int32_t>(k), rs = k32 / c_out, j = k32 % c_out;
+    return kernel[(static_cast<int64_t>(rs) * c_in + c) * c_out + j];
   }
 };
 
@@ -208,14 +216,16 @@ int64_t bias_splits(const Conv2dShape& s) {
   return split_count(blocks < 1 ? 1 : blocks, s.pixels(), 1024);
 }
 
-// The int32 image coordinates above: padded extents and kernel spans, channel counts below 2^31.
+// The int32 arithmetic above: coordinates within a padded image (kernel spans and strides included) and
+// tap indices over either channel count below 2^31.
 void check_coordinates(const Conv2dShape& s, const char* op) {
   constexpr int64_t kMax = INT32_MAX;
   const int64_t span_h = s.g.dilation_h * (s.kh - 1) + 1, span_w = s.g.dilation_w * (s.kw - 1) + 1;
-  if (s.h + s.g.pad_top + s.g.pad_bottom + span_h > kMax || s.w + s.g.pad_left + s.g.pad_right + span_w > kMax ||
-      s.c_in > kMax || s.c_out > kMax)
-    fail<ValueError>(op, ": images of ", s.h, " x ", s.w, " pixels with ", s.c_in, " -> ", s.c_out,
-                     " channels are too large (coordinates within an image must fit in int32)");
+  const int64_t channels = s.c_in > s.c_out ? s.c_in : s.c_out;
+  if (s.h + s.g.pad_top + s.g.pad_bottom + span_h + s.g.stride_h > kMax ||
+      s.w + s.g.pad_left + s.g.pad_right + span_w + s.g.stride_w > kMax || s.kh * s.kw * channels > kMax)
+    fail<ValueError>(op, ": x (", s.n, ", ", s.h, ", ", s.w, ", ", s.c_in, ") with a ", s.kh, "x", s.kw, " kernel to ",
+                     s.c_out, " channels is too large (coordinates within an image must fit in int32)");
 }
 
 // Adds the slices of workspace into out (len floats) when there is more than one.
@@ -238,7 +248,8 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* kernel, c
 void conv2d_backward_data(const Conv2dShape& s, const float* dy, const float* relu_y, const float* kernel, float* dx,
                           int device) {
   check_coordinates(s, "conv2d_backward (dx) on cuda");
-  implicit_gemm::launch(GradFields(s, Grad{dy, relu_y}), KernelTransposed{kernel, s.c_in, s.c_out},
+  implicit_gemm::launch(GradFields(s, Grad{dy, relu_y}),
+                        KernelTransposed{kernel, static_cast<int32_t>(s.c_in), static_cast<int32_t>(s.c_out)},
                         Slices{dx, s.c_in, 0}, s.n * s.h * s.w, s.c_in, s.kh * s.kw * s.c_out, 1,
                         "conv2d_backward (dx) on cuda", device);
 }

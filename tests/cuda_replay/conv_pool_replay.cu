@@ -160,8 +160,8 @@ void check_conv(int64_t n, int64_t h, int64_t w, int64_t c_in, int64_t c_out, in
 
   const Grad grad{dy.data(), relu ? y.data() : nullptr};
   std::vector<float> dx(x.size(), NAN);
-  replay_gemm(GradFields(s, grad), KernelTransposed{k.data(), c_in, c_out}, Slices{dx.data(), c_in, 0}, n * h * w, c_in,
-              kh * kw * c_out, 1);
+  replay_gemm(GradFields(s, grad), KernelTransposed{k.data(), int32_t(c_in), int32_t(c_out)},
+              Slices{dx.data(), c_in, 0}, n * h * w, c_in, kh * kw * c_out, 1);
   expect_close("dx", where, dx, want.dx, 1e-5);
 
   const int64_t splits = weight_splits(s), len = s.taps() * c_out;
