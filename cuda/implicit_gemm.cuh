@@ -159,8 +159,9 @@ __host__ __device__ void store_patch(const Out& out, const Tile& tile, int64_t r
   }
 }
 
+// Two blocks per SM (<= 128 registers a thread): one block's global loads wait while the other computes.
 template <class A, class B, class Out>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, 2)
     gemm_kernel(A a, B b, Out out, int64_t rows, int64_t cols, int64_t depth, int64_t split_depth) {
   __shared__ Slice slice;
   const int t = threadIdx.x;
