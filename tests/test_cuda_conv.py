@@ -1,7 +1,7 @@
 """conv2d and the fused conv2d + relu + max_pool2d on CUDA against the CPU (tests/cuda_parity.py): forward,
 every gradient, each subset of gradients asked for, and mixed devices refused. Shapes cover 1x1, 3x3 and
 5x5 kernels, strides 1 and 2, 'valid' / 'same' / explicit padding, dilation, channel counts that are not
-multiples of the GPU's 64-wide tiles (1, 3, 17, 64, 130), batches of 1 and 5, 1x1 and odd images, and sizes
+multiples of the GPU's 128 x 64 tiles (1, 3, 17, 64, 130), batches of 1 and 5, 1x1 and odd images, and sizes
 that need several tiles and a split reduction (the weight gradient over many output pixels)."""
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ironnet
+import ironnet.ops.conv as conv_ops
 from cuda_parity import assert_cuda_matches_cpu, assert_grads_match, on_device, to_host
 
 pytestmark = pytest.mark.cuda
@@ -44,6 +45,11 @@ def _arrays(rng, case):
     return x, kernel, bias
 
 
+def _grad_atol(n, h, w):
+    """Absolute tolerance of gradients summed over ~n * h * w pixels: float32 rounding grows with sqrt(terms)."""
+    return 1e-4 * max(1.0, np.sqrt(n * h * w / 1000))
+
+
 def _conv(strides, padding, dilation, relu):
     def conv2d(x, kernel, bias=None):
         return ironnet.ops.conv2d(x, kernel, bias, strides=strides, padding=padding, dilation_rate=dilation,
@@ -60,11 +66,19 @@ def test_conv2d_forward(rng, case, relu):
     assert_cuda_matches_cpu(_conv(*case[8:], relu), [x, kernel], rtol=1e-4, atol=1e-5)  # no bias
 
 
-@pytest.mark.parametrize("relu", [False, True], ids=["linear", "relu"])
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_conv2d_gradients(rng, case, relu):
+def test_conv2d_gradients(rng, case):
     x, kernel, bias = _arrays(rng, case)
-    assert_grads_match(_conv(*case[8:], relu), [x, kernel, bias], rtol=1e-4, atol=1e-4)
+    assert_grads_match(_conv(*case[8:], False), [x, kernel, bias], rtol=1e-4, atol=_grad_atol(*x.shape[:3]))
+
+
+# Through autograd with relu, each device masks dy by its own forward output: an output within rounding of 0
+# could be masked on one device only, so these few small cases keep that chance negligible, and
+# test_conv2d_backward_relu_masked covers every case with one mask shared by both devices.
+@pytest.mark.parametrize("case", [CASES[2], CASES[5], CASES[8]], ids=[CASES[i][0] for i in (2, 5, 8)])
+def test_conv2d_relu_gradients(rng, case):
+    x, kernel, bias = _arrays(rng, case)
+    assert_grads_match(_conv(*case[8:], True), [x, kernel, bias], rtol=1e-4, atol=_grad_atol(*x.shape[:3]))
 
 
 def _native_backward(device, dy, x, kernel, geometry, need, relu_y=None):
@@ -94,6 +108,23 @@ def test_conv2d_backward_computes_only_what_is_asked(rng, need, masked):
             np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-4, err_msg=name)
 
 
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_conv2d_backward_relu_masked(rng, case):
+    """dx, dkernel and dbias of every case with dy masked by one relu output (the CPU's) on both devices."""
+    x, kernel, bias = _arrays(rng, case)
+    strides, padding, dilation = case[8:]
+    relu_y = to_host(_conv(strides, padding, dilation, True)(on_device(x, "cpu"), on_device(kernel, "cpu"),
+                                                             on_device(bias, "cpu")))
+    dy = rng.uniform(-1, 1, relu_y.shape).astype(np.float32)
+    stride_hw = conv_ops._pair(strides, "conv2d", "strides")
+    dilation_hw = conv_ops._pair(dilation, "conv2d", "dilation_rate")
+    geometry = (stride_hw, dilation_hw, conv_ops._pads(padding, x, kernel, stride_hw, dilation_hw))
+    cpu = _native_backward("cpu", dy, x, kernel, geometry, (True, True, True), relu_y)
+    gpu = _native_backward("cuda", dy, x, kernel, geometry, (True, True, True), relu_y)
+    for name, c, g in zip(("dx", "dkernel", "dbias"), cpu, gpu):
+        np.testing.assert_allclose(g, c, rtol=1e-4, atol=_grad_atol(*x.shape[:3]), err_msg=name)
+
+
 @pytest.mark.parametrize("n, c_in, c_out", [(0, 3, 4), (2, 0, 4), (2, 3, 0)], ids=["batch0", "c_in0", "c_out0"])
 def test_conv2d_empty_batch_and_channels(rng, n, c_in, c_out):
     """Empty sizes: outputs of bias alone (no input channels), zero gradients (no pixels), empty tensors."""
@@ -111,11 +142,11 @@ def test_conv2d_empty_batch_and_channels(rng, n, c_in, c_out):
 
 
 def test_conv2d_large_batch_gradients(rng):
-    """Output pixels over a grid of 64-row tiles and the bias/kernel reductions split in many slices."""
+    """Output pixels over a grid of 128-row tiles and the bias/kernel reductions split in many slices."""
     x = rng.uniform(-1, 1, (32, 24, 24, 8)).astype(np.float32)
     kernel = (rng.uniform(-1, 1, (3, 3, 8, 16)) / 8).astype(np.float32)
     bias = rng.uniform(-1, 1, 16).astype(np.float32)
-    assert_grads_match(_conv(1, "same", 1, True), [x, kernel, bias], rtol=2e-4, atol=2e-4)
+    assert_grads_match(_conv(1, "same", 1, False), [x, kernel, bias], rtol=1e-4, atol=_grad_atol(*x.shape[:3]))
 
 
 def test_conv2d_is_deterministic(rng):
@@ -154,7 +185,7 @@ def test_conv2d_relu_max_pool2d(rng, pool_case):
     x, kernel, bias = _arrays(rng, CASES[index])
     fn = _conv_pool(*CASES[index][8:], pool, pool_strides, pool_padding)
     assert_cuda_matches_cpu(fn, [x, kernel, bias], rtol=1e-4, atol=1e-5)
-    assert_grads_match(fn, [x, kernel, bias], rtol=1e-4, atol=1e-4)
+    assert_grads_match(fn, [x, kernel, bias], rtol=1e-4, atol=_grad_atol(*x.shape[:3]))
 
 
 def test_conv2d_relu_max_pool2d_argmax_matches(rng):
