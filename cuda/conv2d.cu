@@ -197,8 +197,8 @@ __global__ void column_sums(Grad dy, int64_t rows, int64_t cols, int64_t split_r
   }
 }
 
-// Slices of a split reduction: enough blocks to fill a large GPU (~4 per SM on 132 SMs), each slice at
-// least min_depth deep so that the partial sums stay worth their extra pass, at most 65535 (grid limit).
+// Slices of a split reduction: enough blocks for a few waves on a large GPU (2 resident per SM, 132 SMs
+// on an H100), each slice at least min_depth deep so that the partial sums stay worth their extra pass, at most 65535 (grid limit).
 int64_t split_count(int64_t blocks_per_slice, int64_t depth, int64_t min_depth) {
   constexpr int64_t kTargetBlocks = 512;
   int64_t splits = ceil_div(kTargetBlocks, blocks_per_slice);
@@ -232,6 +232,7 @@ void check_coordinates(const Conv2dShape& s, const char* op) {
 void reduce_slices(const float* workspace, int64_t splits, int64_t len, float* out, const char* op, int device) {
   if (splits == 1 || len == 0) return;
   constexpr int kThreads = 256;
+  DeviceGuard guard(device);
   sum_slices<<<grid_for(len, kThreads), kThreads, 0, stream(device)>>>(workspace, splits, len, out);
   check_launch(op);
 }
