@@ -8,7 +8,8 @@ or when nothing requires grad, the forward keeps nothing for backward.
 Layouts are Keras's: x (B, T, I) batch-major; kernel (I, k*H); recurrent_kernel (H, k*H); gate
 blocks LSTM i, f, c, o (k = 4), GRU z, r, h (k = 3), simple RNN k = 1. Common arguments:
   mask: None or (B, T) bool (NumPy array or Tensor, nonzero = real step); on a padded step the state
-    carries over unchanged and y is 0 there; h_last is the state after the last real step.
+    carries over unchanged and y is 0 there; h_last is the state after the last real step. A NumPy
+    mask is copied to x's device; a Tensor mask must be on x's device.
   reverse: steps run t = T-1 ... 0; y[:, t] stays aligned with input position t (Keras's
     go_backwards is reverse=True followed by flipping y along time).
   recurrent_mask: None or (B, H) float32 multiplier of h_{t-1} before it meets recurrent_kernel
@@ -42,19 +43,23 @@ def _optional(value: Any, op: str, name: str) -> Optional[Tensor]:
     return _as_tensor(value, op, name)
 
 
-def _mask_impl(mask: Any, op: str) -> Optional["_C.TensorImpl"]:
-    """A (B, T) int32 copy of the mask (1 = real step), shape-checked by the native op."""
+def _mask_impl(mask: Any, op: str, device: str) -> Optional["_C.TensorImpl"]:
+    """A (B, T) int32 copy of the mask (1 = real step), shape-checked by the native op.
+
+    A NumPy mask goes to x's device; a Tensor mask stays on its own (the op raises when that differs).
+    """
     if mask is None:
         return None
     if isinstance(mask, Tensor):
-        values = mask.numpy()
+        values, device = mask.cpu().numpy(), mask.device
     elif isinstance(mask, np.ndarray):
         values = mask
     else:
         raise TypeError(f"{op}: mask must be a bool numpy array or a Tensor (B, T), got {type(mask).__name__}")
     if values.dtype != np.bool_ and not np.issubdtype(values.dtype, np.number):
         raise TypeError(f"{op}: mask must be bool (B, T), got dtype {values.dtype}")
-    return _C.TensorImpl.from_numpy(np.ascontiguousarray(values != 0, dtype=np.int32), copy=False)
+    impl = _C.TensorImpl.from_numpy(np.ascontiguousarray(values != 0, dtype=np.int32), copy=False)
+    return impl if device == "cpu" else impl.to(device)
 
 
 def _check_names(op: str, activation: Any, recurrent_activation: Any) -> None:
@@ -73,7 +78,7 @@ def _run(config: _Config, x: Any, kernel: Any, recurrent_kernel: Any, bias: Any,
                         else _as_tensor(recurrent_kernel, op, "recurrent_kernel"))
     bias, h0, c0 = _optional(bias, op, "bias"), _optional(h0, op, "h0"), _optional(c0, op, "c0")
     recurrent_mask = _optional(recurrent_mask, op, "recurrent_mask")
-    mask_impl = _mask_impl(mask, op)
+    mask_impl = _mask_impl(mask, op, x.device)
     differentiable = (x, kernel, recurrent_kernel, bias, h0, c0)
     if is_grad_enabled() and any(t is not None and t.requires_grad for t in differentiable):
         return _Recurrent.apply(*differentiable, mask_impl, recurrent_mask, config)
