@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common.cuh"
+#include "ironnet/cuda_api.h"
 #include "ironnet/recurrent.h"
 
 namespace ironnet::cuda::rnn {
@@ -23,6 +24,17 @@ inline int64_t gate_count(RnnCell cell) {
 
 // The input position of the step-th step run (reverse runs t = T-1 ... 0).
 inline int64_t position(int64_t step, const RnnShape& s) { return s.reverse ? s.steps - 1 - step : step; }
+
+// dst = src (n floats), or zeros when src is null, queued on the device's stream; nothing when dst is
+// null or n is 0.
+inline void copy_or_zero(float* dst, const float* src, int64_t n, int device) {
+  if (dst == nullptr || n == 0) return;
+  const size_t bytes = static_cast<size_t>(n) * sizeof(float);
+  if (src)
+    copy_device_to_device(dst, src, bytes, device);
+  else
+    memset_zero(dst, bytes, device);
+}
 
 // Threads per block of the pointwise step kernels: one thread per (batch row, unit), grid-stride.
 constexpr int kCellThreads = 256;
@@ -65,6 +77,19 @@ __device__ inline float scale_by_derivative(RnnActivation act, float y, float g)
 __device__ inline float scale_by_gate_derivative(RnnGateActivation act, float y, float g) {
   if (act == RnnGateActivation::Sigmoid) return scale_by_derivative(RnnActivation::Sigmoid, y, g);
   return (y > 0.0f && y < 1.0f) ? g * (1.0f / 6.0f) : 0.0f;
+}
+
+// Tiles of the fused step kernels (a recurrent product and the cell in one launch): a block owns
+// kTileUnits hidden units (with all their gates) for kTileRows batch rows, one thread per (row, unit),
+// and stages the product's operands through shared memory kTileDepth values of the reduction at a time.
+constexpr int kTileUnits = 8, kTileRows = 16, kTileThreads = kTileUnits * kTileRows, kTileDepth = 32;
+
+// The fused step kernels' grid: x over unit slices, y over row tiles.
+inline dim3 tile_grid(int64_t batch, int64_t units, const char* op) {
+  const int64_t x = (units + kTileUnits - 1) / kTileUnits, y = (batch + kTileRows - 1) / kTileRows;
+  if (y > 65535 || x > 2147483647)
+    fail<ValueError>(op, ": batch ", batch, " x units ", units, " is too large for one launch");
+  return dim3(static_cast<unsigned>(x), static_cast<unsigned>(y));
 }
 
 // Runs Cell::run(args, b, j) for every batch row b and unit j: one thread per (b, j), j fastest so a

@@ -1,23 +1,25 @@
 // Forward of the fused recurrent sequences on the GPU, after ATen's cuda/RNN.cu:
 //   1. xw (B*T, kH) = x W, ONE GEMM for the input projection of every step (the biases are added in
-//      the cell kernel, as on the CPU).
-//   2. per step, in run order: rec (B, kH) = a_in U, the recurrent GEMM (a_in = h_{t-1} times the
-//      recurrent mask, or h_{t-1} itself), then ONE pointwise cell kernel that adds the projection and
-//      the biases, applies the gates, updates the state, applies the mask, writes y and, when
-//      training, the workspace blocks backward reads. GRU reset-before needs r before its candidate's
-//      GEMM: a gates kernel (z, r, r * a_in), that GEMM over the candidate block, an update kernel.
-// The cell kernels map one thread to one (batch row, unit): each reads its own unit of every gate
-// block, so no thread reads what another writes within a launch; one step's outputs reach the next
-// step's GEMM through the stream's order.
+//      the cell, as on the CPU).
+//   2. per step, in run order, ONE fused kernel: each block owns a slice of hidden units (all their
+//      gates) for a tile of batch rows, computes its part of a_in U (the recurrent product; a_in is
+//      h_{t-1} times the recurrent mask, or h_{t-1} itself) in registers, then applies the cell to it:
+//      projection and biases, gates, state update, mask, y, and when training the workspace blocks
+//      backward reads (the CPU's layout). Each thread ends owning all the gate values of its
+//      (row, unit), so the cell needs no exchange between threads.
+//      GRU reset-before needs r of every unit before its candidate's product, so it runs as
+//      GEMM (z, r blocks), gates kernel (z, r, r * a_in), GEMM (candidate block), update kernel.
+// A step reads the state slot the previous step wrote and writes another one (or h_last), so no
+// block reads what another writes within a launch; steps are ordered by the stream.
 //
-// Cost at the issue's sizes (B=64, H=256, LSTM): per step one 64 x 1024 x 256 GEMM (~34 MFLOP, a few
-// us on an H100) and one cell launch; launch overhead (~3-5 us each) is of the same order, so a CUDA
-// graph of the step loop or a persistent kernel fusing the GEMM and the cell is the next step (not
-// done here; expected to roughly halve the per-step time).
+// Expected gain of the fusion over "recurrent GEMM, then a cell kernel" at the issue's sizes (B=64,
+// H=256, LSTM): one launch per step instead of two (~3-5 us each), no round trip of the B x kH gate
+// products through memory, and 128 blocks (8 units x 16 rows each) instead of 16 64x64 GEMM tiles
+// to spread the 34 MFLOP step over an H100's 132 SMs. Not measured here (no GPU): see
+// bench/bench_cuda_rnn.py. A CUDA graph of the step loop would cut the remaining per-launch cost.
 #include "common.cuh"
 #include "ironnet/cuda/gemm.h"
 #include "ironnet/cuda/recurrent.h"
-#include "ironnet/cuda_api.h"
 #include "kernels/cpu/recurrent_layout.h"
 #include "recurrent_cells.cuh"
 
@@ -35,7 +37,7 @@ struct ForwardCell {
   RnnGateActivation gate_act = RnnGateActivation::Sigmoid;
   const float* xw = nullptr;              // this step's input projection x_t W
   int64_t ld_xw = 0;
-  float* rec = nullptr;                   // (B, kH) a_in U; GRU reset-before's gates kernel replaces z, r by their activated values
+  float* rec = nullptr;                   // GRU reset-before only: (B, kH) a_in U from the GEMMs; its gates kernel replaces z, r by their activated values
   int64_t ld_rec = 0;                     // kH
   const float* bias = nullptr;            // (kH,) input bias, or null
   const float* recurrent_bias = nullptr;  // (kH,) GRU reset_after's recurrent bias, or null
@@ -58,15 +60,15 @@ struct ForwardCell {
   int64_t ld_rh = 0;
 };
 
-// Gate block g's pre-activation for (b, j): recurrent product + (projection + input bias [+ recurrent bias]).
-__device__ float preactivation(const ForwardCell& s, int64_t b, int64_t j, int g) {
+// Gate block g's pre-activation for (b, j): its recurrent product + (projection + input bias [+ recurrent bias]).
+__device__ float preactivation(const ForwardCell& s, int64_t b, int64_t j, int g, float rec) {
   const int64_t col = g * s.units + j;
   float in = s.xw[b * s.ld_xw + col];
   if (s.bias) {
     in += s.bias[col];
     if (s.recurrent_bias) in += s.recurrent_bias[col];
   }
-  return s.rec[b * s.ld_rec + col] + in;
+  return rec + in;
 }
 
 // A padded step: the state passes through unchanged, y is 0 and the saved blocks are 0 (finite).
@@ -89,14 +91,17 @@ __device__ void finish_unit(const ForwardCell& s, int64_t b, int64_t j, float h,
     for (int g = 0; g < kBlocks; ++g) s.saved[b * s.ld_saved + g * s.units + j] = blocks[g];
 }
 
+// The fused step's cells: run(s, b, j, rec) with rec[g] = (a_in U)[b, g * H + j].
+
 // Saved blocks: i, f, c~, o (activated), act(c_t).
 struct LstmForward {
-  __device__ static void run(const ForwardCell& s, int64_t b, int64_t j) {
+  static constexpr int kGates = 4;
+  __device__ static void run(const ForwardCell& s, int64_t b, int64_t j, const float (&rec)[kGates]) {
     if (is_padded(s.mask, s.ld_mask, b)) return carry_state(s, b, j, 5);
-    const float i = activate_gate(s.gate_act, preactivation(s, b, j, 0));
-    const float f = activate_gate(s.gate_act, preactivation(s, b, j, 1));
-    const float cc = activate(s.act, preactivation(s, b, j, 2));
-    const float o = activate_gate(s.gate_act, preactivation(s, b, j, 3));
+    const float i = activate_gate(s.gate_act, preactivation(s, b, j, 0, rec[0]));
+    const float f = activate_gate(s.gate_act, preactivation(s, b, j, 1, rec[1]));
+    const float cc = activate(s.act, preactivation(s, b, j, 2, rec[2]));
+    const float o = activate_gate(s.gate_act, preactivation(s, b, j, 3, rec[3]));
     const float c = f * s.c_in[b * s.ld_in + j] + i * cc;
     const float ac = activate(s.act, c);
     s.c_out[b * s.ld_out + j] = c;
@@ -111,17 +116,18 @@ __device__ float gru_combine(const ForwardCell& s, int64_t b, int64_t j, float z
 
 // reset_after: h~ = act(x W_h + r * (h U_h + rb_h) + b_h). Saved: z, r, h~, h U_h + rb_h.
 struct GruForward {
-  __device__ static void run(const ForwardCell& s, int64_t b, int64_t j) {
+  static constexpr int kGates = 3;
+  __device__ static void run(const ForwardCell& s, int64_t b, int64_t j, const float (&rec)[kGates]) {
     if (is_padded(s.mask, s.ld_mask, b)) return carry_state(s, b, j, 4);
     const int64_t H = s.units;
-    const float z = activate_gate(s.gate_act, preactivation(s, b, j, 0));
-    const float r = activate_gate(s.gate_act, preactivation(s, b, j, 1));
-    float rec = s.rec[b * s.ld_rec + 2 * H + j];
-    if (s.recurrent_bias) rec += s.recurrent_bias[2 * H + j];
-    float pre = s.xw[b * s.ld_xw + 2 * H + j] + r * rec;
+    const float z = activate_gate(s.gate_act, preactivation(s, b, j, 0, rec[0]));
+    const float r = activate_gate(s.gate_act, preactivation(s, b, j, 1, rec[1]));
+    float rec_h = rec[2];
+    if (s.recurrent_bias) rec_h += s.recurrent_bias[2 * H + j];
+    float pre = s.xw[b * s.ld_xw + 2 * H + j] + r * rec_h;
     if (s.bias) pre += s.bias[2 * H + j];
     const float hh = activate(s.act, pre);
-    finish_unit<4>(s, b, j, gru_combine(s, b, j, z, hh), {z, r, hh, rec});
+    finish_unit<4>(s, b, j, gru_combine(s, b, j, z, hh), {z, r, hh, rec_h});
   }
 };
 
@@ -134,10 +140,11 @@ struct GruResetGates {
       *rh = 0.0f;
       return;
     }
-    const float z = activate_gate(s.gate_act, preactivation(s, b, j, 0));
-    const float r = activate_gate(s.gate_act, preactivation(s, b, j, 1));
-    s.rec[b * s.ld_rec + j] = z;
-    s.rec[b * s.ld_rec + s.units + j] = r;
+    float* rec = s.rec + b * s.ld_rec + j;
+    const float z = activate_gate(s.gate_act, preactivation(s, b, j, 0, rec[0]));
+    const float r = activate_gate(s.gate_act, preactivation(s, b, j, 1, rec[s.units]));
+    rec[0] = z;
+    rec[s.units] = r;
     *rh = r * s.a_in[b * s.ld_in + j];
   }
 };
@@ -147,19 +154,65 @@ struct GruUpdate {
   __device__ static void run(const ForwardCell& s, int64_t b, int64_t j) {
     if (is_padded(s.mask, s.ld_mask, b)) return carry_state(s, b, j, 3);
     const float z = s.rec[b * s.ld_rec + j], r = s.rec[b * s.ld_rec + s.units + j];
-    const float hh = activate(s.act, preactivation(s, b, j, 2));
+    const float hh = activate(s.act, preactivation(s, b, j, 2, s.rec[b * s.ld_rec + 2 * s.units + j]));
     finish_unit<3>(s, b, j, gru_combine(s, b, j, z, hh), {z, r, hh});
   }
 };
 
 // Saved: h_t.
 struct SimpleForward {
-  __device__ static void run(const ForwardCell& s, int64_t b, int64_t j) {
+  static constexpr int kGates = 1;
+  __device__ static void run(const ForwardCell& s, int64_t b, int64_t j, const float (&rec)[kGates]) {
     if (is_padded(s.mask, s.ld_mask, b)) return carry_state(s, b, j, 1);
-    const float h = activate(s.act, preactivation(s, b, j, 0));
+    const float h = activate(s.act, preactivation(s, b, j, 0, rec[0]));
     finish_unit<1>(s, b, j, h, {h});
   }
 };
+
+// One fused step (see the top of the file): block (blockIdx.x, blockIdx.y) owns units
+// [u0, u0 + kTileUnits) and batch rows [b0, b0 + kTileRows); thread t computes row b0 + t / kTileUnits,
+// unit u0 + t % kTileUnits: rec[g] = sum over p of a_in[b, p] U[p, g * H + j] for each gate g, with
+// a_in and U staged through shared memory kTileDepth values of p at a time (zeros past the edges),
+// then Cell::run on it. In a warp (4 rows x 8 units) a_tile reads hit 4 words in distinct banks
+// (row stride kTileDepth + 1) and u_tile reads 8 words, each broadcast.
+template <class Cell>
+__global__ void __launch_bounds__(kTileThreads) fused_forward_step(ForwardCell s, const float* __restrict__ u) {
+  constexpr int kGates = Cell::kGates, kCols = kGates * kTileUnits;
+  __shared__ float a_tile[kTileRows][kTileDepth + 1];  // a_tile[r][q] = a_in[b0 + r, p0 + q]
+  __shared__ float u_tile[kTileDepth][kCols];          // u_tile[q][g * kTileUnits + c] = U[p0 + q, g * H + u0 + c]
+  const int64_t H = s.units, kH = kGates * H;
+  const int64_t b0 = static_cast<int64_t>(blockIdx.y) * kTileRows, u0 = static_cast<int64_t>(blockIdx.x) * kTileUnits;
+  const int row = threadIdx.x / kTileUnits, unit = threadIdx.x % kTileUnits;
+  float rec[kGates] = {};
+  for (int64_t p0 = 0; p0 < H; p0 += kTileDepth) {
+    for (int i = threadIdx.x; i < kTileRows * kTileDepth; i += kTileThreads) {  // consecutive p: coalesced
+      const int r = i / kTileDepth, q = i % kTileDepth;
+      const int64_t b = b0 + r, p = p0 + q;
+      a_tile[r][q] = (b < s.batch && p < H) ? s.a_in[b * s.ld_in + p] : 0.0f;
+    }
+    for (int i = threadIdx.x; i < kTileDepth * kCols; i += kTileThreads) {  // consecutive units: coalesced
+      const int q = i / kCols, g = (i % kCols) / kTileUnits, c = i % kTileUnits;
+      const int64_t p = p0 + q, j = u0 + c;
+      u_tile[q][g * kTileUnits + c] = (p < H && j < H) ? u[p * kH + g * H + j] : 0.0f;
+    }
+    __syncthreads();
+#pragma unroll 8
+    for (int q = 0; q < kTileDepth; ++q) {
+      const float a = a_tile[row][q];
+#pragma unroll
+      for (int g = 0; g < kGates; ++g) rec[g] = fmaf(a, u_tile[q][g * kTileUnits + unit], rec[g]);
+    }
+    __syncthreads();  // before the next slice overwrites the tiles
+  }
+  const int64_t b = b0 + row, j = u0 + unit;
+  if (b < s.batch && j < H) Cell::run(s, b, j, rec);
+}
+
+template <class Cell>
+void launch_fused_forward(const ForwardCell& s, const float* recurrent_kernel, int device, const char* op) {
+  fused_forward_step<Cell><<<tile_grid(s.batch, s.units, op), kTileThreads, 0, stream(device)>>>(s, recurrent_kernel);
+  check_launch(op);
+}
 
 // The state entering the first step run: h0 (or 0), h0 * recurrent mask, c0 (or 0).
 struct InitialState {
@@ -188,14 +241,6 @@ struct StateSlots {
   }
 };
 
-void copy_or_zero(float* dst, const float* src, int64_t n, int device) {
-  const size_t bytes = static_cast<size_t>(n) * sizeof(float);
-  if (src)
-    copy_device_to_device(dst, src, bytes, device);
-  else
-    memset_zero(dst, bytes, device);
-}
-
 constexpr int64_t kInferenceStateBlocks = 7;  // (B, H) blocks: h, a, c rings of two, GRU reset-before's rh
 
 }  // namespace
@@ -218,7 +263,7 @@ void rnn_forward(const cpu::RnnForwardArgs& a, float* scratch, int device) {
     return;
   }
   float* const xw = scratch;
-  float* const rec = xw + B * T * kH;
+  float* const rec = xw + B * T * kH;  // GRU reset-before's recurrent products
   float* const ring = rec + B * kH;
   gemm(B * T, kH, I, a.x, I, 1, a.kernel, kH, 1, xw, kH, 1.0f, 0.0f, device);
 
@@ -261,13 +306,14 @@ void rnn_forward(const cpu::RnnForwardArgs& a, float* scratch, int device) {
     if (training) c.saved = a.workspace + layout.gates + t * saved_blocks(s.cell) * H, c.ld_saved = T * saved_blocks(s.cell) * H;
     if (reset_before) c.rh = rh_all + (training ? t * H : 0), c.ld_rh = ld_rh;
 
-    // rec[:, blocks] = a_in U[:, blocks]: every block, or GRU reset-before's z and r only.
-    gemm(B, reset_before ? 2 * H : kH, H, c.a_in, c.ld_in, 1, a.recurrent_kernel, kH, 1, rec, kH, 1.0f, 0.0f, device);
     switch (s.cell) {
-      case RnnCell::Lstm: launch_units<LstmForward>(c, device, "lstm on cuda"); break;
-      case RnnCell::GruResetAfter: launch_units<GruForward>(c, device, "gru on cuda"); break;
-      case RnnCell::Simple: launch_units<SimpleForward>(c, device, "simple_rnn on cuda"); break;
-      case RnnCell::GruResetBefore:
+      case RnnCell::Lstm: launch_fused_forward<LstmForward>(c, a.recurrent_kernel, device, "lstm on cuda"); break;
+      case RnnCell::GruResetAfter: launch_fused_forward<GruForward>(c, a.recurrent_kernel, device, "gru on cuda"); break;
+      case RnnCell::Simple:
+        launch_fused_forward<SimpleForward>(c, a.recurrent_kernel, device, "simple_rnn on cuda");
+        break;
+      case RnnCell::GruResetBefore:  // rec = a_in U over z, r; gates; rec over h~ = (r * a_in) U_h; update
+        gemm(B, 2 * H, H, c.a_in, c.ld_in, 1, a.recurrent_kernel, kH, 1, rec, kH, 1.0f, 0.0f, device);
         launch_units<GruResetGates>(c, device, "gru on cuda");
         gemm(B, H, H, c.rh, c.ld_rh, 1, a.recurrent_kernel + 2 * H, kH, 1, rec + 2 * H, kH, 1.0f, 0.0f, device);
         launch_units<GruUpdate>(c, device, "gru on cuda");

@@ -167,6 +167,13 @@ def test_empty_batch_or_sequence(rng, cell, reset_after, batch, steps):
     check(cell, reset_after, args)
 
 
+@pytest.mark.parametrize("cell,reset_after", CELLS, ids=CELL_IDS)
+def test_issue_sizes_few_steps(rng, cell, reset_after):
+    """B=64, I=128, H=256 (the benchmark's shapes, 4 steps): 32 unit slices x 4 row tiles per step."""
+    args = make_case(rng, cell, reset_after, 64, 4, 128, 256, h0=True, c0=True)
+    check(cell, reset_after, args, mask=padding_mask(rng, 64, 4), rtol=2e-4, atol=2e-5)
+
+
 def test_bias_gradient_over_many_rows(rng):
     """B * T = 4096 rows: the deterministic column sums run many rows per lane; repeated runs agree bit
     for bit."""

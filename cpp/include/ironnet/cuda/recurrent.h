@@ -13,9 +13,9 @@
 
 namespace ironnet::cuda {
 
-// Floats of forward scratch: the input projection xw (B, T, kH), the per-step recurrent products
-// (B, kH) and, for inference (no workspace), two slots per state (h, h * recurrent mask, c) and GRU
-// reset-before's r * h (B, H).
+// Floats of forward scratch: the input projection xw (B, T, kH), GRU reset-before's per-step
+// recurrent products (B, kH) and, for inference (no workspace), two slots per state (h, h * recurrent
+// mask, c) and GRU reset-before's r * h (B, H).
 int64_t rnn_forward_scratch_floats(const cpu::RnnShape& s, bool training);
 
 // The whole sequence, queued on the device's stream. args.workspace null = inference.
@@ -23,7 +23,7 @@ void rnn_forward(const cpu::RnnForwardArgs& args, float* scratch, int device);
 
 // Floats of backward scratch: the gate gradients of every step dG (B, T, kH) (twice for GRU
 // reset_after: dG of the input projection and of the recurrent product), the carried dL/dh and dL/dc
-// (B, H) each, and the per-step recurrent product dG_t U^T (B, H).
+// (B, H) each, and GRU reset-before's per-step recurrent product dG_t U^T (B, H).
 int64_t rnn_backward_scratch_floats(const cpu::RnnShape& s);
 
 // Backward through time and the weight gradients; every output pointer not null is written.
