@@ -1,7 +1,8 @@
-// The pointwise math of the recurrent cells on the GPU, shared by the forward and backward step
-// kernels (cuda/recurrent_forward.cu, cuda/recurrent_backward.cu): activations and their derivatives
+// What the forward and backward step kernels of the recurrent sequences on the GPU share
+// (cuda/recurrent_forward.cu, cuda/recurrent_backward.cu): the activations and their derivatives
 // taken from the activated values (tanh' = 1 - y^2, sigmoid' = y (1 - y), ...), which is all the
-// training workspace keeps, exactly as the CPU cells (kernels/cpu/recurrent_cells_kernels.h) do.
+// training workspace keeps, exactly as the CPU cells (kernels/cpu/recurrent_cells_kernels.h) do; the
+// fused step kernels' tiles; and the one-thread-per-(row, unit) loop of the plain pointwise kernels.
 #pragma once
 #include <cstdint>
 

@@ -117,9 +117,10 @@ def test_activations(rng, cell, reset_after, activation, recurrent_activation):
     options = dict(activation=activation)
     if cell != "simple_rnn":
         options["recurrent_activation"] = recurrent_activation
-    # A larger scale pushes some hard-sigmoid gates into their flat parts (derivative 0).
+    # A larger scale pushes some hard-sigmoid gates into their flat parts (derivative 0); values then
+    # reach ~60 (linear simple RNN), hence the absolute tolerance.
     args = make_case(rng, cell, reset_after, 5, 7, 4, 33, h0=True, c0=True, scale=1.5)
-    check(cell, reset_after, args, mask=padding_mask(rng, 5, 7), **options)
+    check(cell, reset_after, args, atol=1e-4, mask=padding_mask(rng, 5, 7), **options)
 
 
 @pytest.mark.parametrize("cell,reset_after", CELLS, ids=CELL_IDS)
