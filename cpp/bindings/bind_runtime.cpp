@@ -5,6 +5,7 @@
 #include "bindings/common.h"
 #include "ironnet/cpu_features.h"
 #include "ironnet/cuda_api.h"
+#include "ironnet/matmul_precision.h"
 #include "ironnet/parallel.h"
 
 #ifndef IRONNET_VERSION
@@ -43,6 +44,8 @@ void bind_runtime(py::module_& m) {
   m.def("cuda_device_count", &cuda::device_count);
   m.def("cuda_device_name", &cuda::device_name, py::arg("index") = 0);
   m.def("cuda_synchronize", &cuda::synchronize, py::arg("index") = 0, py::call_guard<py::gil_scoped_release>());
+  m.def("cuda_allow_tf32", &allow_tf32);
+  m.def("cuda_set_allow_tf32", &set_allow_tf32, py::arg("allow"));
 }
 
 }  // namespace ironnet::bindings

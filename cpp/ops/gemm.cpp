@@ -22,11 +22,6 @@ void check_float32(const char* op, const Tensor& a, const Tensor& b) {
     fail<TypeError>(op, ": expected float32 tensors, got ", describe("a", a), " and ", describe("b", b));
 }
 
-void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
-  if (a.device() != b.device())
-    fail<ValueError>(op, ": tensors are on different devices: ", describe("a", a), " and ", describe("b", b));
-}
-
 // True when the memory the two views touch can overlap (conservative: compares byte ranges).
 // Compares addresses, not Storage objects: two tensors borrowed from the same NumPy array (or any
 // producer's memory) have separate Storage objects yet share bytes.
@@ -52,8 +47,6 @@ Tensor gemm_output(const char* op, const Tensor& a, const Tensor* b, const std::
   }
   const Tensor& out = *c;
   if (out.dtype() != DType::Float32) fail<TypeError>(op, ": c must be float32, got ", describe("c", out));
-  if (out.device() != a.device())
-    fail<ValueError>(op, ": c is on ", out.device().str(), " but a and b are on ", a.device().str());
   if (out.dim() != 2 || out.size(0) != m || out.size(1) != n)
     fail<ValueError>(op, ": c has shape ", shape_str(out.shape()), " but a ", shape_str(a.shape()), " and b ", b_shape,
                      " give (", m, ", ", n, ")");
@@ -89,7 +82,7 @@ Tensor gemm(const Tensor& a, const Tensor& b, const Tensor* c, bool trans_a, boo
   if (a.dim() != 2 || b.dim() != 2)
     fail<ValueError>(op, ": expected 2-D tensors, got a ", shape_str(a.shape()), " and b ", shape_str(b.shape()),
                      " (use matmul or @ for batched 3-D)");
-  check_same_device(op, a, b);
+  const Device device = common_device(op, {{"a", &a}, {"b", &b}, {"c", c}});
   const int64_t m = trans_a ? a.size(1) : a.size(0), k = trans_a ? a.size(0) : a.size(1);
   const int64_t kb = trans_b ? b.size(1) : b.size(0), n = trans_b ? b.size(0) : b.size(1);
   if (k != kb)
@@ -110,14 +103,14 @@ Tensor gemm(const Tensor& a, const Tensor& b, const Tensor* c, bool trans_a, boo
   g.c = out.data<float>();
   g.ldc = m > 1 ? out.stride(0) : n;
   g.alpha = alpha, g.beta = beta;
-  run_gemm(out.device(), g);
+  run_gemm(device, g);
   return out;
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   constexpr const char* op = "matmul";
   check_float32(op, a, b);
-  check_same_device(op, a, b);
+  const Device device = common_device(op, {{"a", &a}, {"b", &b}});
   if (a.dim() < 2 || a.dim() > 3 || b.dim() < 2 || b.dim() > 3)
     fail<ValueError>(op, ": expected 2-D or 3-D tensors, got a ", shape_str(a.shape()), " and b ",
                      shape_str(b.shape()));
@@ -144,6 +137,15 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   const float* b0 = b.data<float>();
   float* c0 = out.data<float>();
 
+  if (!device.is_cpu()) {  // the whole batch in one launch (the grid's z dimension)
+    if constexpr (kCudaBuilt) {
+      cuda::gemm_batched(batch, m, n, k, cuda::GemmOperand{a0, g.a_row_stride, g.a_col_stride, a_bs},
+                         cuda::GemmOperand{b0, g.b_row_stride, g.b_col_stride, b_bs}, c0, n, m * n,
+                         cuda::GemmEpilogue{}, device.index);
+    }
+    return out;
+  }
+
   // A shared B and A's rows stacked evenly: the whole batch is one tall GEMM.
   if (b_bs == 0 && batch > 1 && a_bs == m * g.a_row_stride) {
     g.m = batch * m;
@@ -154,13 +156,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   auto one = [&](int64_t i, int threads) {
     GemmArgs gi = g;
     gi.a = a0 + i * a_bs, gi.b = b0 + i * b_bs, gi.c = c0 + i * m * n;
-    if (out.device().is_cpu())
-      cpu::gemm(gi, threads);
-    else
-      run_gemm(out.device(), gi);
+    cpu::gemm(gi, threads);
   };
   // Many small products run one per thread; large ones use all threads each.
-  const bool per_thread = out.device().is_cpu() && batch > 1 && static_cast<double>(m) * n * k < 128.0 * 128 * 128;
+  const bool per_thread = batch > 1 && static_cast<double>(m) * n * k < 128.0 * 128 * 128;
   if (per_thread) {
 #pragma omp parallel for num_threads(get_num_threads()) schedule(static)
     for (int64_t i = 0; i < batch; ++i) one(i, 1);

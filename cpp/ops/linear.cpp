@@ -1,9 +1,12 @@
 #include "ops/linear.h"
 
 #include "ironnet/activations.h"
+#include "ironnet/cuda/gemm.h"
+#include "ironnet/cuda/linear.h"
 #include "ironnet/errors.h"
 #include "ironnet/gemm.h"
 #include "ironnet/linear.h"
+#include "ops/device.h"
 #include "ops/gemm.h"
 
 namespace ironnet::ops {
@@ -13,9 +16,6 @@ void check(const char* op, const char* name, const Tensor& t, int64_t rank) {
   if (t.dtype() != DType::Float32)
     fail<TypeError>(op, ": ", name, " must be float32, got ", dtype_name(t.dtype()), " ", shape_str(t.shape()));
   if (t.dim() != rank) fail<ValueError>(op, ": ", name, " must be ", rank, "-D, got ", shape_str(t.shape()));
-  if (!t.device().is_cpu())
-    fail<ValueError>(op, ": ", name, " is on ", t.device().str(),
-                     "; not implemented on cuda yet (CPU only until the CUDA backend issue)");
 }
 
 }  // namespace
@@ -27,14 +27,31 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor* b, bool relu) {
   if (x.size(1) != w.size(0))
     fail<ValueError>(op, ": x ", shape_str(x.shape()), " has ", x.size(1), " features but the kernel ",
                      shape_str(w.shape()), " expects ", w.size(0));
+  if (b) {
+    check(op, "bias", *b, 1);
+    if (b->size(0) != w.size(1))
+      fail<ValueError>(op, ": bias ", shape_str(b->shape()), " does not match the kernel's ", w.size(1), " units ",
+                       shape_str(w.shape()));
+  }
+  const Device device = common_device(op, {{"x", &x}, {"kernel", &w}, {"bias", b}});
+  if (!device.is_cpu()) {
+    // One launch: the bias and the relu are the GEMM's epilogue.
+    Tensor out = Tensor::empty({x.size(0), w.size(1)}, DType::Float32, device);
+    if constexpr (kCudaBuilt) {
+      const Tensor bias = b ? b->contiguous() : Tensor();
+      cuda::GemmEpilogue epilogue;
+      epilogue.bias = b ? bias.data<float>() : nullptr;
+      epilogue.relu = relu;
+      cuda::gemm_batched(1, x.size(0), w.size(1), x.size(1), cuda::GemmOperand{x.data<float>(), x.stride(0), x.stride(1), 0},
+                         cuda::GemmOperand{w.data<float>(), w.stride(0), w.stride(1), 0}, out.data<float>(), w.size(1),
+                         0, epilogue, device.index);
+    }
+    return out;
+  }
   Tensor out;
   if (!b) {
     out = gemm(x, w, nullptr, false, false, 1.0f, 0.0f);
   } else {
-    check(op, "bias", *b, 1);
-  if (b->size(0) != w.size(1))
-    fail<ValueError>(op, ": bias ", shape_str(b->shape()), " does not match the kernel's ", w.size(1), " units ",
-                     shape_str(w.shape()));
     out = Tensor::empty({x.size(0), w.size(1)}, DType::Float32, x.device());
     const Tensor bias = b->contiguous();
     cpu::broadcast_rows(out.size(0), out.size(1), bias.data<float>(), out.data<float>(), out.size(1));
@@ -48,6 +65,7 @@ LinearGrads linear_backward(const Tensor& dy_in, const Tensor& x, const Tensor& 
                             bool need_db, const Tensor* relu_output) {
   constexpr const char* op = "linear_backward";
   check(op, "dy", dy_in, 2);
+  const Device device = common_device(op, {{"dy", &dy_in}, {"x", &x}, {"kernel", &w}, {"relu output", relu_output}});
   if (dy_in.size(0) != x.size(0) || dy_in.size(1) != w.size(1))
     fail<ValueError>(op, ": dy ", shape_str(dy_in.shape()), " does not match x ", shape_str(x.shape()), " @ kernel ",
                      shape_str(w.shape()));
@@ -57,16 +75,28 @@ LinearGrads linear_backward(const Tensor& dy_in, const Tensor& x, const Tensor& 
       fail<ValueError>(op, ": relu output ", shape_str(relu_output->shape()), " does not match dy ",
                        shape_str(dy_in.shape()));
     const Tensor y = relu_output->contiguous(), g = dy_in.contiguous();
-    dy = Tensor::empty(dy_in.shape(), DType::Float32, dy_in.device());
-    cpu::relu_backward(dy.numel(), y.data<float>(), g.data<float>(), dy.data<float>());
+    dy = Tensor::empty(dy_in.shape(), DType::Float32, device);
+    if (device.is_cpu())
+      cpu::relu_backward(dy.numel(), y.data<float>(), g.data<float>(), dy.data<float>());
+    else if constexpr (kCudaBuilt)
+      cuda::linear_relu_mask(dy.numel(), y.data<float>(), g.data<float>(), dy.data<float>(), device.index);
   }
   LinearGrads grads;
   if (need_dx) grads.dx = gemm(dy, w, nullptr, false, true, 1.0f, 0.0f);
   if (need_dw) grads.dw = gemm(x, dy, nullptr, true, false, 1.0f, 0.0f);
   if (need_db) {
     const Tensor dense = dy.contiguous();
-    grads.db = Tensor::empty({dy.size(1)}, DType::Float32, dy.device());
-    cpu::column_sums(dense.size(0), dense.size(1), dense.data<float>(), dense.size(1), grads.db.data<float>());
+    const int64_t rows = dense.size(0), cols = dense.size(1);
+    grads.db = Tensor::empty({cols}, DType::Float32, device);
+    if (device.is_cpu()) {
+      cpu::column_sums(rows, cols, dense.data<float>(), cols, grads.db.data<float>());
+    } else if constexpr (kCudaBuilt) {
+      // ironnet has no float64 dtype: the double partial sums live in int64-sized words.
+      const int64_t chunks = (rows + cuda::kColumnSumChunk - 1) / cuda::kColumnSumChunk;
+      Tensor partials = Tensor::empty({chunks, cols}, DType::Int64, device);
+      cuda::linear_column_sums(rows, cols, dense.data<float>(), cols, static_cast<double*>(partials.raw_data()),
+                               grads.db.data<float>(), device.index);
+    }
   }
   return grads;
 }

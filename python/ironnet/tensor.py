@@ -186,7 +186,12 @@ class Tensor:
 
     # --- NumPy and DLPack ------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
-        """A NumPy view of this CPU tensor's memory (no copy)."""
+        """A NumPy view of this CPU tensor's memory (no copy). A GPU tensor is a TypeError, as in
+        PyTorch: copy it to the host explicitly with `t.cpu().numpy()`."""
+        # Checked here: the native buffer export's own TypeError reaches Python as a BufferError.
+        if self.device != "cpu":
+            raise TypeError(f"Tensor on {self.device} cannot be viewed as a NumPy array; call .cpu() first "
+                            f"(t.cpu().numpy() copies its {self.shape} {self.dtype.name} values to the host)")
         return np.asarray(memoryview(self._impl))
 
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Matrix products on the native GEMM (CPU: blocked AVX-512/AVX2/portable kernels; CUDA: tiled kernel)."""
+"""Matrix products on the native GEMM (CPU: blocked AVX-512/AVX2/portable kernels; CUDA: tiled float32
+kernels, or TF32 tensor cores inside `ironnet.cuda.tf32()`)."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -130,11 +131,11 @@ class MatMul(Function):
 
 
 def linear(x: Any, kernel: Any, bias: Optional[Any] = None, activation: Optional[str] = None) -> Tensor:
-    """A dense layer's product: x (N, in) @ kernel (in, out) + bias (out,), float32, on the CPU.
+    """A dense layer's product: x (N, in) @ kernel (in, out) + bias (out,), float32, on the CPU or CUDA.
 
-    One coarse native op: the bias is written into the output first and the GEMM adds on top
-    (beta = 1), so it costs no pass of its own; activation="relu" is applied in the same call, in
-    place, while the output is still in cache. Backward: the relu mask (from the saved output), then
+    One coarse native op: on the CPU the bias is written into the output first and the GEMM adds on
+    top (beta = 1), so it costs no pass of its own, and activation="relu" is applied in the same call,
+    in place, while the output is still in cache; on CUDA the bias and relu are the GEMM's epilogue. Backward: the relu mask (from the saved output), then
     dx = dy @ kernel^T, dkernel = x^T @ dy (GEMMs) and dbias = column sums of dy, in one native call.
     """
     if activation not in (None, "relu"):

@@ -8,8 +8,7 @@ or when nothing requires grad, the forward keeps nothing for backward.
 Layouts are Keras's: x (B, T, I) batch-major; kernel (I, k*H); recurrent_kernel (H, k*H); gate
 blocks LSTM i, f, c, o (k = 4), GRU z, r, h (k = 3), simple RNN k = 1. Common arguments:
   mask: None or (B, T) bool (NumPy array or Tensor, nonzero = real step); on a padded step the state
-    carries over unchanged and y is 0 there; h_last is the state after the last real step. A NumPy
-    mask is copied to x's device; a Tensor mask must be on x's device.
+    carries over unchanged and y is 0 there; h_last is the state after the last real step.
   reverse: steps run t = T-1 ... 0; y[:, t] stays aligned with input position t (Keras's
     go_backwards is reverse=True followed by flipping y along time).
   recurrent_mask: None or (B, H) float32 multiplier of h_{t-1} before it meets recurrent_kernel
@@ -23,7 +22,7 @@ from typing import Any, NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from .. import _C
+from .. import _C, devices
 from ..autograd import Context, Function, is_grad_enabled
 from ..tensor import Tensor
 from .linalg import _as_tensor
@@ -44,22 +43,18 @@ def _optional(value: Any, op: str, name: str) -> Optional[Tensor]:
 
 
 def _mask_impl(mask: Any, op: str, device: str) -> Optional["_C.TensorImpl"]:
-    """A (B, T) int32 copy of the mask (1 = real step), shape-checked by the native op.
-
-    A NumPy mask goes to x's device; a Tensor mask stays on its own (the op raises when that differs).
-    """
+    """A (B, T) int32 copy of the mask (1 = real step) on `device` (x's), shape-checked by the native op."""
     if mask is None:
         return None
     if isinstance(mask, Tensor):
-        values, device = mask.cpu().numpy(), mask.device
+        values = devices.to_host(mask)
     elif isinstance(mask, np.ndarray):
         values = mask
     else:
         raise TypeError(f"{op}: mask must be a bool numpy array or a Tensor (B, T), got {type(mask).__name__}")
     if values.dtype != np.bool_ and not np.issubdtype(values.dtype, np.number):
         raise TypeError(f"{op}: mask must be bool (B, T), got dtype {values.dtype}")
-    impl = _C.TensorImpl.from_numpy(np.ascontiguousarray(values != 0, dtype=np.int32), copy=False)
-    return impl if device == "cpu" else impl.to(device)
+    return devices.from_host(values != 0, device, np.int32)._impl
 
 
 def _check_names(op: str, activation: Any, recurrent_activation: Any) -> None:
