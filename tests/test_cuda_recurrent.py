@@ -196,64 +196,63 @@ def test_mixed_devices_raise(rng, cell, reset_after):
         tensors = [on_device(v, "cpu" if n == moved else DEVICE) for n, v in args.items()]
         with pytest.raises(ValueError, match=f"^{cell}: tensors are on different devices: .*\\b{moved} \\([0-9, ]*\\) on cpu"):
             op_fn(cell, reset_after, list(args))(*tensors)
-    # A recurrent mask left on the CPU, and a mask Tensor on the CPU, are named too.
+    # A recurrent mask left on the CPU is named too.
     tensors = [on_device(v, DEVICE) for v in args.values()]
     with pytest.raises(ValueError, match=f"^{cell}: tensors are on different devices: .*recurrent_mask \\(2, 5\\) on cpu"):
         getattr(ops, cell)(*tensors[:3], recurrent_mask=on_device(recurrent_dropout(rng, 2, 5), "cpu"))
-    with pytest.raises(ValueError, match=f"^{cell}: tensors are on different devices: .*, mask \\(2, 3\\) on cpu"):
-        getattr(ops, cell)(*tensors[:3], mask=on_device(np.ones((2, 3), np.float32), "cpu"))
 
 
-def test_mask_tensor_on_the_device(rng):
+@pytest.mark.parametrize("mask_device", ["cpu", DEVICE])
+def test_mask_tensor_goes_to_x_device(rng, mask_device):
+    """A mask given as a Tensor (on either device) is copied to x's device as int32 flags."""
     args = make_case(rng, "gru", True, 5, 7, 4, 6)
     mask = padding_mask(rng, 5, 7)
     expected = ops.gru(*[on_device(v, "cpu") for v in args.values()], mask=mask)
-    got = ops.gru(*[on_device(v, DEVICE) for v in args.values()], mask=on_device(mask.astype(np.float32), DEVICE))
+    got = ops.gru(*[on_device(v, DEVICE) for v in args.values()], mask=on_device(mask.astype(np.float32), mask_device))
     for e, g in zip(expected, got):
         np.testing.assert_allclose(to_host(g), to_host(e), rtol=1e-4, atol=1e-5)
 
 
-# --- the Keras layers' weights on the GPU ------------------------------------------------------------
+# --- the Keras layers moved to the GPU (Layer.to) ---------------------------------------------------
 
 LAYERS = [
-    ("lstm", lambda: layers.LSTM(7, return_sequences=True)),
-    ("gru", lambda: layers.GRU(7, return_sequences=True)),
-    ("gru", lambda: layers.GRU(7, return_sequences=True, reset_after=False)),
-    ("simple_rnn", lambda: layers.SimpleRNN(7, return_sequences=True)),
+    lambda: layers.LSTM(7, return_sequences=True),
+    lambda: layers.GRU(7, return_sequences=True),
+    lambda: layers.GRU(7, return_sequences=True, reset_after=False),
+    lambda: layers.SimpleRNN(7, return_sequences=True),
+    lambda: layers.LSTM(7, go_backwards=True, return_state=True),
+    lambda: layers.Bidirectional(layers.LSTM(7, return_sequences=True)),
+    lambda: layers.Bidirectional(layers.GRU(7, return_sequences=True)),
+    lambda: layers.Bidirectional(layers.SimpleRNN(7)),
 ]
-LAYER_IDS = ["LSTM", "GRU", "GRU_reset_before", "SimpleRNN"]
+LAYER_IDS = ["LSTM", "GRU", "GRU_reset_before", "SimpleRNN", "LSTM_go_backwards_state", "Bidirectional_LSTM",
+             "Bidirectional_GRU", "Bidirectional_SimpleRNN_last"]
 
 
-def run_layer_weights_on_device(cell, layer, x, mask, reverse):
-    """The layer's sequence on DEVICE: its op with CUDA copies of its weights and options."""
-    kernel, recurrent_kernel, bias = (on_device(w, DEVICE) for w in layer.get_weights())
-    options = dict(activation=layer.activation, reverse=reverse, mask=mask)
-    if cell != "simple_rnn":
-        options["recurrent_activation"] = layer.recurrent_activation
-    if cell == "gru":
-        options["reset_after"] = layer.reset_after
-    y = getattr(ops, cell)(on_device(x, DEVICE), kernel, recurrent_kernel, bias, **options)[0]
-    return to_host(y)
+def layer_outputs_and_grads(layer, x, mask, device):
+    """The layer moved to `device`: its outputs and the gradients of its weights for a fixed upstream."""
+    layer.to(device)
+    for w in layer.weights:
+        w.grad = None
+    outputs = layer(on_device(x, device), mask=mask)
+    outputs = outputs if isinstance(outputs, list) else [outputs]
+    rng = np.random.default_rng(0)
+    loss = None
+    for out in outputs:
+        term = ops.sum(ops.mul(out, on_device(rng.uniform(-1, 1, out.shape).astype(np.float32), device)))
+        loss = term if loss is None else ops.add(loss, term)
+    loss.backward()
+    return [to_host(o) for o in outputs], [to_host(w.grad) for w in layer.weights]
 
 
-@pytest.mark.parametrize("cell,make", LAYERS, ids=LAYER_IDS)
-def test_layers_weights_give_the_cpu_outputs(rng, cell, make):
+@pytest.mark.parametrize("make", LAYERS, ids=LAYER_IDS)
+def test_layers_on_the_gpu_match_the_cpu(rng, make):
+    """A layer built and run on the CPU, then moved with .to(): the same outputs and weight gradients."""
     x = rng.standard_normal((4, 6, 5)).astype(np.float32)
     mask = padding_mask(rng, 4, 6)
     layer = make()
-    expected = layer(ironnet.tensor(x), mask=mask).numpy()
-    np.testing.assert_allclose(run_layer_weights_on_device(cell, layer, x, mask, False), expected,
-                               rtol=1e-4, atol=1e-5)
-
-
-@pytest.mark.parametrize("cell,make", LAYERS, ids=LAYER_IDS)
-def test_bidirectional_weights_give_the_cpu_outputs(rng, cell, make):
-    """Bidirectional (concat): the forward layer's op plus the backward layer's with reverse=True, whose
-    outputs stay aligned with the input positions, side by side."""
-    x = rng.standard_normal((4, 6, 5)).astype(np.float32)
-    mask = padding_mask(rng, 4, 6)
-    wrapper = layers.Bidirectional(make())
-    expected = wrapper(ironnet.tensor(x), mask=mask).numpy()
-    forward = run_layer_weights_on_device(cell, wrapper.forward_layer, x, mask, False)
-    backward = run_layer_weights_on_device(cell, wrapper.backward_layer, x, mask, True)
-    np.testing.assert_allclose(np.concatenate([forward, backward], axis=-1), expected, rtol=1e-4, atol=1e-5)
+    cpu_outputs, cpu_grads = layer_outputs_and_grads(layer, x, mask, "cpu")
+    gpu_outputs, gpu_grads = layer_outputs_and_grads(layer, x, mask, DEVICE)
+    assert all(w.device.startswith(DEVICE) for w in layer.weights)
+    for c, g in zip(cpu_outputs + cpu_grads, gpu_outputs + gpu_grads):
+        np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-5)
