@@ -8,11 +8,13 @@ or when nothing requires grad, the forward keeps nothing for backward.
 Layouts are Keras's: x (B, T, I) batch-major; kernel (I, k*H); recurrent_kernel (H, k*H); gate
 blocks LSTM i, f, c, o (k = 4), GRU z, r, h (k = 3), simple RNN k = 1. Common arguments:
   mask: None or (B, T) bool (NumPy array or Tensor, nonzero = real step); on a padded step the state
-    carries over unchanged and y is 0 there; h_last is the state after the last real step.
+    carries over unchanged and y is 0 there; h_last is the state after the last real step. It is
+    copied to x's device.
   reverse: steps run t = T-1 ... 0; y[:, t] stays aligned with input position t (Keras's
     go_backwards is reverse=True followed by flipping y along time).
   recurrent_mask: None or (B, H) float32 multiplier of h_{t-1} before it meets recurrent_kernel
-    (recurrent dropout, already scaled); the same every step. Not differentiated.
+    (recurrent dropout, already scaled); the same every step. Not differentiated. On x's device, like
+    every tensor operand (a ValueError names the operands on another device).
   activation: "tanh", "relu", "sigmoid" or "linear"; recurrent_activation: "sigmoid" or
     "hard_sigmoid" (Keras 3's relu6(x + 3) / 6).
 """
