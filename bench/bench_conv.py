@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional
@@ -220,14 +219,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         import ironnet
 
-        command = "python " + shlex.join([os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else argv))
+        command = harness.command_line(argv)
         cfg = ironnet.config()
-        body = (f"### 2-D convolution (float32): ironnet (NHWC) vs PyTorch\n\nCommand: `{command}`\n\n"
-                f"- cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs\n"
-                f"- ironnet {cfg['version']} (CPU ISA {cfg['cpu_isa']}), torch {torch.__version__}\n\n"
-                f"{harness.format_table(HEADERS, table_rows(rows), markdown=True)}\n\n{summary}\n\n{NOTES}\n")
-        harness.update_markdown_section(args.markdown, SECTION, body)
-        print(f"updated the '{SECTION}' section of {args.markdown}")
+        body = harness.results_section(
+            "2-D convolution (float32): ironnet (NHWC) vs PyTorch", command,
+            [f"cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs",
+             f"ironnet {cfg['version']} (CPU ISA {cfg['cpu_isa']}), torch {torch.__version__}"],
+            harness.format_table(HEADERS, table_rows(rows), markdown=True), summary, NOTES)
+        harness.write_results(args.markdown, SECTION, body)
     return 0
 
 

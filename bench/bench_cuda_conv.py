@@ -21,13 +21,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import shlex
 import sys
-import time
-from typing import Callable, Dict, List, Optional
+from typing import List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_conv  # noqa: E402  (its case list: the CNN issue's convolution shapes)
+import cuda_harness  # noqa: E402
 import harness  # noqa: E402
 
 SECTION = "bench_cuda_conv"
@@ -35,21 +34,6 @@ BATCH = 256
 TARGET = 0.7  # least ironnet / cuDNN ratio, forward and forward + backward
 TOLERANCE = 1e-4
 CASES = {name: dataclasses.replace(case, n=BATCH) for name, case in bench_conv.CASES.items()}
-
-
-def import_torch():
-    """PyTorch with a usable CUDA device and cuDNN set up as the peer (benchmark on, TF32 off), or exit
-    with a message saying what is missing."""
-    try:
-        import torch
-    except ImportError:
-        sys.exit("bench_cuda_conv: PyTorch is not installed; it is the peer this benchmark measures against")
-    if not torch.cuda.is_available():
-        sys.exit("bench_cuda_conv: PyTorch sees no CUDA device (a CPU-only build, or no GPU here)")
-    torch.backends.cudnn.benchmark = True
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
-    return torch
 
 
 def make_callables(np, torch, ironnet, case, seed: int):
@@ -111,37 +95,11 @@ def make_callables(np, torch, ironnet, case, seed: int):
     return fns, check
 
 
-def time_interleaved(fns: Dict[str, Callable[[], object]], sync: Callable[[], None], repeats: int,
-                     min_sample: float) -> Dict[str, float]:
-    """Median seconds per call of each callable, samples of the callables interleaved."""
-    inner = {}
-    for name, fn in fns.items():
-        harness.warm_up(lambda: (fn(), sync()), min_calls=3, min_seconds=0.2)
-        sync()
-        start = time.perf_counter()
-        fn()
-        sync()
-        inner[name] = harness.inner_calls(time.perf_counter() - start, min_sample)
-    samples: Dict[str, List[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            sync()
-            start = time.perf_counter()
-            for _ in range(inner[name]):
-                fn()
-            sync()
-            samples[name].append((time.perf_counter() - start) / inner[name])
-    return {name: harness.Timing(s, inner[name]).median for name, s in samples.items()}
-
-
 HEADERS = ["case", "pass", "ironnet GFLOP/s", "cuDNN GFLOP/s", "vs cuDNN", "target"]
 
 
 def run(args, np, torch, ironnet) -> List[List[str]]:
-    def sync():
-        ironnet.cuda.synchronize()
-        torch.cuda.synchronize()
-
+    sync = cuda_harness.synchronizer(ironnet, torch)
     rows = []
     for name in args.cases:
         case = CASES[name]
@@ -152,7 +110,8 @@ def run(args, np, torch, ironnet) -> List[List[str]]:
                      f"(relative, tolerance {TOLERANCE:.0e}); not timing a wrong result")
         for what in ("fwd", "fwd+bwd"):
             group = {k: f for k, f in fns.items() if k.endswith(" " + what)}
-            seconds = time_interleaved(group, sync, args.repeats, args.min_time / args.repeats)
+            seconds = cuda_harness.gpu_medians(group, sync, args.repeats, min_sample=args.min_time / args.repeats,
+                                               warmup_seconds=0.2)
             passes = 1 if what == "fwd" else (3 if case.need_dx else 2)
             ours = harness.gflops(passes * case.flops(), seconds[f"ironnet {what}"])
             theirs = harness.gflops(passes * case.flops(), seconds[f"cudnn {what}"])
@@ -187,25 +146,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.repeats < 1:
         p.error("--repeats must be >= 1")
 
-    torch = import_torch()
+    ironnet, torch = cuda_harness.load_gpu_peers("bench_cuda_conv", cudnn_benchmark=True)
     import numpy as np
 
-    import ironnet
-
-    if not ironnet.cuda.is_available():
-        sys.exit("bench_cuda_conv: ironnet sees no CUDA device (built without CUDA, or no GPU here)")
     rows = run(args, np, torch, ironnet)
     table = harness.format_table(HEADERS, rows)
     print("\n" + table)
     if args.markdown:
-        command = "python " + shlex.join([os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else argv))
-        body = (f"### 2-D convolution on the GPU (float32): ironnet (NHWC, implicit GEMM) vs cuDNN\n\n"
-                f"Command: `{command}`\n\n"
-                f"- device: {ironnet.cuda.get_device_name()}, torch {torch.__version__}, "
-                f"cuDNN {torch.backends.cudnn.version()}\n\n"
-                f"{harness.format_table(HEADERS, rows, markdown=True)}\n\n{NOTES}\n")
-        harness.update_markdown_section(args.markdown, SECTION, body)
-        print(f"updated the '{SECTION}' section of {args.markdown}")
+        body = harness.results_section(
+            "2-D convolution on the GPU (float32): ironnet (NHWC, implicit GEMM) vs cuDNN", harness.command_line(argv),
+            [f"device: {ironnet.cuda.get_device_name()}, torch {torch.__version__}, "
+             f"cuDNN {torch.backends.cudnn.version()}"],
+            harness.format_table(HEADERS, rows, markdown=True), NOTES)
+        harness.write_results(args.markdown, SECTION, body)
     return 0
 
 
