@@ -5,7 +5,7 @@ T=64 H=256 and T=128 H=512).
 
 For each case:
   1. checks ironnet's y, h_last and the gradients of x and every weight against PyTorch in float64 on
-     the host (bench_rnn.make_callables, which maps the weights between the layouts), so only correct
+     the GPU (bench_rnn.make_callables, which maps the weights between the layouts), so only correct
      code is timed;
   2. times the forward (inference: no_grad) and forward + backward (gradients of x and every weight)
      of both, after a warm-up, each sample ended by a device synchronize, the two libraries

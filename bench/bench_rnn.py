@@ -83,7 +83,7 @@ def keras_weights(np, module, cell: str, units: int):
 def make_callables(np, torch, ironnet, case: Case, seed: int, device: str = "cpu"):
     """The four timed callables and a correctness check, on the same data and weights for both libraries,
     all on `device` (bench_cuda_rnn.py times them on "cuda"); the check's reference is PyTorch in float64
-    on the host."""
+    on that device."""
     torch.manual_seed(seed)
     module = (torch.nn.LSTM if case.cell == "lstm" else torch.nn.GRU)(INPUT, case.units, batch_first=True)
     rng = np.random.default_rng(seed)
@@ -119,22 +119,22 @@ def make_callables(np, torch, ironnet, case: Case, seed: int, device: str = "cpu
         """Largest error of ironnet's y, h_last and gradients against PyTorch in float64, relative to each's max."""
         module64 = (torch.nn.LSTM if case.cell == "lstm" else torch.nn.GRU)(INPUT, case.units, batch_first=True)
         module64.load_state_dict(module.state_dict())
-        module64.double()
-        x64 = torch.from_numpy(x).double().requires_grad_(True)
+        module64.double().to(device)
+        x64 = torch.from_numpy(x).to(device).double().requires_grad_(True)
         y64, state64 = module64(x64)
-        y64.backward(torch.from_numpy(g).double())
+        y64.backward(torch.from_numpy(g).to(device).double())
         h64 = state64[0] if case.cell == "lstm" else state64
         y, h = (t.cpu().numpy() for t in ironnet_fwd()[:2])
         ironnet_fwd_bwd()
-        w_ih_grad, w_hh_grad = module64.weight_ih_l0.grad.numpy(), module64.weight_hh_l0.grad.numpy()
-        b_grad = module64.bias_ih_l0.grad.numpy()
+        host = lambda t: t.detach().cpu().numpy()  # noqa: E731
+        w_ih_grad, w_hh_grad = host(module64.weight_ih_l0.grad), host(module64.weight_hh_l0.grad)
+        b_grad = host(module64.bias_ih_l0.grad)
         if case.cell == "gru":
             order = gru_gate_order(np, case.units)
             w_ih_grad, w_hh_grad = w_ih_grad[order], w_hh_grad[order]
-            b_grad = np.stack([b_grad[order], module64.bias_hh_l0.grad.numpy()[order]])
-        pairs = [(y, y64.detach().numpy()), (h, h64.detach().numpy()[0]), (xi.grad.cpu().numpy(), x64.grad.numpy()),
-                 (ki.grad.cpu().numpy(), w_ih_grad.T), (ri.grad.cpu().numpy(), w_hh_grad.T),
-                 (bi.grad.cpu().numpy(), b_grad)]
+            b_grad = np.stack([b_grad[order], host(module64.bias_hh_l0.grad)[order]])
+        pairs = [(y, host(y64)), (h, host(h64)[0]), (host(xi.grad), host(x64.grad)), (host(ki.grad), w_ih_grad.T),
+                 (host(ri.grad), w_hh_grad.T), (host(bi.grad), b_grad)]
         return max(float(np.abs(got - want).max() / np.abs(want).max()) for got, want in pairs)
 
     fns = {"ironnet fwd": ironnet_fwd, "torch fwd": torch_fwd,
