@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -90,8 +89,11 @@ class Row:
         return self.ratio(what) >= target
 
 
-def make_callables(np, torch, ironnet, case: Case, seed: int):
-    """The six timed callables and a correctness check, on the same data for every library."""
+def make_callables(np, torch, ironnet, case: Case, seed: int, device: str = "cpu",
+                   layouts: Sequence[str] = ("NCHW", "channels_last")):
+    """The timed callables (ironnet, and PyTorch in each of `layouts`; fwd and fwd+bwd) and a correctness
+    check, on the same data for every library, all on `device` (bench_cuda_conv.py times them on
+    "cuda"); the check's reference is PyTorch in float64 on that device."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, (case.n, case.h, case.w, case.c_in)).astype(np.float32)
     w = (rng.uniform(-1, 1, (case.k, case.k, case.c_in, case.c_out)) / np.sqrt(case.k * case.k * case.c_in)).astype(
@@ -100,8 +102,10 @@ def make_callables(np, torch, ironnet, case: Case, seed: int):
     ho, wo = case.out_hw
     g = rng.uniform(-1, 1, (case.n, ho, wo, case.c_out)).astype(np.float32)
 
-    xi = ironnet.tensor(x, requires_grad=case.need_dx)
-    wi, bi, gi = ironnet.tensor(w, requires_grad=True), ironnet.tensor(b, requires_grad=True), ironnet.tensor(g)
+    xi = ironnet.tensor(x, device=device, requires_grad=case.need_dx)
+    wi = ironnet.tensor(w, device=device, requires_grad=True)
+    bi = ironnet.tensor(b, device=device, requires_grad=True)
+    gi = ironnet.tensor(g, device=device)
     pad = (case.k - 1) // 2 if case.padding == "same" else 0  # odd kernels: symmetric, as PyTorch pads
 
     def ironnet_fwd():
@@ -112,14 +116,19 @@ def make_callables(np, torch, ironnet, case: Case, seed: int):
         wi.grad = bi.grad = xi.grad = None
         ironnet.ops.conv2d(xi, wi, bi, padding=case.padding).backward(gi)
 
+    def on_device(a, dims=None):  # a NumPy array as a tensor on `device`; dims: PyTorch's axis order
+        t = torch.from_numpy(a).to(device)
+        return t.permute(*dims) if dims else t
+
+    nchw, oihw = (0, 3, 1, 2), (3, 2, 0, 1)  # NHWC data / HWIO kernel axes in PyTorch's order
+
     fns = {"ironnet fwd": ironnet_fwd, "ironnet fwd+bwd": ironnet_fwd_bwd}
-    torch_nchw = {}
-    for layout, fmt in (("NCHW", torch.contiguous_format), ("channels_last", torch.channels_last)):
-        xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(memory_format=fmt).requires_grad_(case.need_dx)
-        wt = torch.from_numpy(w).permute(3, 2, 0, 1).contiguous(memory_format=fmt).requires_grad_(True)
-        bt = torch.from_numpy(b).clone().requires_grad_(True)
-        gt = torch.from_numpy(g).permute(0, 3, 1, 2).contiguous(memory_format=fmt)
-        torch_nchw[layout] = (xt, wt, bt, gt)
+    for layout in layouts:
+        fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
+        xt = on_device(x, nchw).contiguous(memory_format=fmt).requires_grad_(case.need_dx)
+        wt = on_device(w, oihw).contiguous(memory_format=fmt).requires_grad_(True)
+        bt = on_device(b).clone().requires_grad_(True)
+        gt = on_device(g, nchw).contiguous(memory_format=fmt)
 
         def fwd(xt=xt, wt=wt, bt=bt):
             with torch.no_grad():
@@ -134,18 +143,22 @@ def make_callables(np, torch, ironnet, case: Case, seed: int):
 
     def check() -> float:
         """Largest error of ironnet's y, dw, db (and dx) against PyTorch in float64, relative to each's max."""
-        x64 = torch.from_numpy(x).double().permute(0, 3, 1, 2).requires_grad_(case.need_dx)
-        w64 = torch.from_numpy(w).double().permute(3, 2, 0, 1).requires_grad_(True)
-        b64 = torch.from_numpy(b).double().requires_grad_(True)
+        x64 = on_device(x, nchw).double().requires_grad_(case.need_dx)
+        w64 = on_device(w, oihw).double().requires_grad_(True)
+        b64 = on_device(b).double().requires_grad_(True)
         y64 = torch.nn.functional.conv2d(x64, w64, b64, padding=pad)
-        y64.backward(torch.from_numpy(g).double().permute(0, 3, 1, 2))
-        y = ironnet_fwd().numpy()
+        y64.backward(on_device(g, nchw).double())
+        y = ironnet_fwd().cpu().numpy()
         ironnet_fwd_bwd()
-        pairs = [(y, y64.detach().permute(0, 2, 3, 1)), (wi.grad.numpy(), w64.grad.permute(2, 3, 1, 0)),
-                 (bi.grad.numpy(), b64.grad)]
+        pairs = [(y, y64.detach().permute(0, 2, 3, 1)), (wi.grad, w64.grad.permute(2, 3, 1, 0)), (bi.grad, b64.grad)]
         if case.need_dx:
-            pairs.append((xi.grad.numpy(), x64.grad.permute(0, 2, 3, 1)))
-        return max(float(np.abs(got - want.numpy()).max() / np.abs(want.numpy()).max()) for got, want in pairs)
+            pairs.append((xi.grad, x64.grad.permute(0, 2, 3, 1)))
+        errors = []
+        for got, want in pairs:
+            got = got if isinstance(got, np.ndarray) else got.cpu().numpy()
+            want = want.cpu().numpy()
+            errors.append(float(np.abs(got - want).max() / np.abs(want).max()))
+        return max(errors)
 
     return fns, check
 
@@ -220,14 +233,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         import ironnet
 
-        command = "python " + shlex.join([os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else argv))
+        command = harness.command_line(argv)
         cfg = ironnet.config()
-        body = (f"### 2-D convolution (float32): ironnet (NHWC) vs PyTorch\n\nCommand: `{command}`\n\n"
-                f"- cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs\n"
-                f"- ironnet {cfg['version']} (CPU ISA {cfg['cpu_isa']}), torch {torch.__version__}\n\n"
-                f"{harness.format_table(HEADERS, table_rows(rows), markdown=True)}\n\n{summary}\n\n{NOTES}\n")
-        harness.update_markdown_section(args.markdown, SECTION, body)
-        print(f"updated the '{SECTION}' section of {args.markdown}")
+        body = harness.results_section(
+            "2-D convolution (float32): ironnet (NHWC) vs PyTorch", command,
+            [f"cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs",
+             f"ironnet {cfg['version']} (CPU ISA {cfg['cpu_isa']}), torch {torch.__version__}"],
+            harness.format_table(HEADERS, table_rows(rows), markdown=True), summary, NOTES)
+        harness.write_results(args.markdown, SECTION, body)
     return 0
 
 

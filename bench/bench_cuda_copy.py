@@ -20,42 +20,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cuda_harness  # noqa: E402
 import harness  # noqa: E402
-
-
-def load_peers():
-    """ironnet and torch with a usable GPU, or exit with a clear message."""
-    try:
-        import torch
-    except ImportError:
-        sys.exit("bench_cuda_copy: PyTorch is not installed (the peer this benchmark compares against)")
-    if not torch.cuda.is_available():
-        sys.exit("bench_cuda_copy: PyTorch sees no CUDA GPU")
-    import ironnet
-
-    if not ironnet.cuda.is_available():
-        sys.exit("bench_cuda_copy: ironnet sees no CUDA GPU (built without CUDA, or no device)")
-    return ironnet, torch
-
-
-def median_seconds(fn, sync, repeats: int, inner: int) -> float:
-    """Median per-call time of fn over `repeats` samples of `inner` calls, each sample synchronized."""
-    for _ in range(3):  # warm-up: allocator caches, lazy module loading, driver staging buffers
-        fn()
-    sync()
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        sync()
-        samples.append((time.perf_counter() - t0) / inner)
-    return statistics.median(samples)
 
 
 def main() -> None:
@@ -64,7 +33,7 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=None, help="tensor size in MiB (default 256, 32 with --quick)")
     parser.add_argument("--repeats", type=int, default=None)
     args = parser.parse_args()
-    ironnet, torch = load_peers()
+    ironnet, torch = cuda_harness.load_gpu_peers("bench_cuda_copy")
     import numpy as np
 
     mib = args.mib or (32 if args.quick else 256)
@@ -74,9 +43,7 @@ def main() -> None:
     nbytes = rows_n * cols_n * 4
     host = np.random.default_rng(0).standard_normal((rows_n, cols_n)).astype(np.float32)
 
-    def sync():
-        ironnet.cuda.synchronize()
-        torch.cuda.synchronize()
+    sync = cuda_harness.synchronizer(ironnet, torch)
 
     i_host, t_host = ironnet.from_numpy(host), torch.from_numpy(host)
     i_pinned, t_pinned = i_host.pin_memory(), t_host.pin_memory()
@@ -102,8 +69,8 @@ def main() -> None:
             if a_np.shape != b_np.shape or not np.array_equal(a_np, b_np):
                 sys.exit(f"bench_cuda_copy: {name}: ironnet's result differs from PyTorch's")
         inner = 3 if moved else 1000
-        t_ours = median_seconds(ours, sync, repeats, inner)
-        t_theirs = median_seconds(theirs, sync, repeats, inner)
+        t_ours = cuda_harness.gpu_median(ours, sync, repeats, inner=inner)
+        t_theirs = cuda_harness.gpu_median(theirs, sync, repeats, inner=inner)
         if moved:
             cells = [f"{moved / t_ours / 1e9:.1f} GB/s", f"{moved / t_theirs / 1e9:.1f} GB/s"]
         else:

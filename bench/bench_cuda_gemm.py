@@ -24,11 +24,14 @@ sm_80-level mma.sync kernel cannot match; the ratio shows how far it gets.
 from __future__ import annotations
 
 import argparse
+import os
 import re
-import statistics
 import sys
-import time
-from typing import Callable, List, Optional, Tuple
+from typing import List, Optional, Tuple
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cuda_harness  # noqa: E402
+import harness  # noqa: E402
 
 Shape = Tuple[int, int, int]  # (M, N, K)
 
@@ -46,43 +49,6 @@ def parse_shape(text: str) -> Shape:
     if len(dims) != 3 or min(dims) < 1:
         raise argparse.ArgumentTypeError(f"shape {text!r}: expected N or MxNxK with positive sizes")
     return dims[0], dims[1], dims[2]
-
-
-def load_peers():
-    """ironnet with a GPU, and torch with CUDA; a clear exit when either is missing."""
-    import ironnet
-
-    if not ironnet.cuda.is_available():
-        sys.exit("bench_cuda_gemm: no CUDA device for ironnet (is_compiled=%s)" % ironnet.cuda.is_compiled())
-    try:
-        import torch
-    except ImportError:
-        sys.exit("bench_cuda_gemm: PyTorch is not installed (pip install torch with CUDA) to compare against")
-    if not torch.cuda.is_available():
-        sys.exit("bench_cuda_gemm: this PyTorch build sees no CUDA device")
-    return ironnet, torch
-
-
-def time_interleaved(fns: List[Callable[[], object]], sync: Callable[[], None], repeats: int,
-                     min_sample_s: float) -> List[float]:
-    """Median seconds per call of each fn; samples of the fns alternate so drifts hit all alike."""
-    inner = []
-    for fn in fns:  # calls per sample so that one sample lasts about min_sample_s
-        sync()
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        inner.append(max(1, int(min_sample_s / max(time.perf_counter() - t0, 1e-7))))
-    samples: List[List[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            sync()
-            t0 = time.perf_counter()
-            for _ in range(inner[i]):
-                fn()
-            sync()
-            samples[i].append((time.perf_counter() - t0) / inner[i])
-    return [statistics.median(s) for s in samples]
 
 
 def bench_case(ironnet, torch, shape: Shape, mode: str, repeats: int, min_sample_s: float) -> dict:
@@ -104,10 +70,6 @@ def bench_case(ironnet, torch, shape: Shape, mode: str, repeats: int, min_sample
         def theirs():
             torch.mm(a_t, b_t, out=c_t)
 
-        def sync():
-            ironnet.cuda.synchronize()
-            torch.cuda.synchronize()
-
         # Validate: both against the float64 product, with the mode's accuracy.
         ours()
         theirs()
@@ -118,11 +80,9 @@ def bench_case(ironnet, torch, shape: Shape, mode: str, repeats: int, min_sample
         if not ours_err <= bound:
             raise AssertionError(f"{mode} {shape}: ironnet's max error {ours_err:.3g} exceeds {bound:.3g} "
                                  f"(torch's is {theirs_err:.3g})")
-        for _ in range(3):  # warm up (clocks, caches, lazy module loading)
-            ours()
-            theirs()
-        sync()
-        t_ours, t_theirs = time_interleaved([ours, theirs], sync, repeats, min_sample_s)
+        seconds = cuda_harness.gpu_medians({"ours": ours, "theirs": theirs}, cuda_harness.synchronizer(ironnet, torch),
+                                           repeats, min_sample=min_sample_s)
+        t_ours, t_theirs = seconds["ours"], seconds["theirs"]
     finally:
         ironnet.cuda.set_allow_tf32(False)
         torch.backends.cuda.matmul.allow_tf32 = False
@@ -156,10 +116,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     shapes = args.shapes or [parse_shape(s) for s in (QUICK_SHAPES if args.quick else DEFAULT_SHAPES)]
     repeats = args.repeats or (5 if args.quick else 15)
     min_sample_s = 0.02 if args.quick else 0.05
-    ironnet, torch = load_peers()
+    ironnet, torch = cuda_harness.load_gpu_peers("bench_cuda_gemm")
     rows = [bench_case(ironnet, torch, shape, mode, repeats, min_sample_s) for mode in args.modes for shape in shapes]
-    command = "python bench/bench_cuda_gemm.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    print(markdown(rows, torch.cuda.get_device_name(0), command.strip()))
+    print(markdown(rows, torch.cuda.get_device_name(0), harness.command_line(argv)))
     return 0
 
 

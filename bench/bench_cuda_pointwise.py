@@ -14,11 +14,10 @@ again, reports what it achieves against that minimum.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from typing import Callable, List, Tuple
 
+import cuda_harness
 import harness
 
 import numpy as np  # noqa: E402  (after harness, which must not import NumPy itself)
@@ -30,44 +29,11 @@ from ironnet import ops  # noqa: E402
 PEAK_BANDWIDTH = {"H200": 4.8e12, "H100": 3.35e12, "A100": 2.0e12}
 
 
-def load_torch():
-    """torch with a CUDA device, or exit with a clear message."""
-    try:
-        import torch
-    except ImportError:
-        sys.exit("bench_cuda_pointwise: PyTorch is not installed (pip install torch) - it is the peer measured against")
-    if not torch.cuda.is_available():
-        sys.exit("bench_cuda_pointwise: PyTorch sees no CUDA device")
-    if not ironnet.cuda.is_available():
-        sys.exit("bench_cuda_pointwise: ironnet sees no CUDA device (built without CUDA, or no GPU here)")
-    return torch
-
-
 def peak_bandwidth(name: str) -> float:
     for key, value in PEAK_BANDWIDTH.items():
         if key in name:
             return value
     return float("nan")
-
-
-def time_gpu(fn: Callable[[], object], sync: Callable[[], None], repeats: int, min_sample_seconds: float) -> float:
-    """Median seconds per call of fn, each sample `inner` calls between two synchronizations."""
-    for _ in range(3):
-        fn()
-    sync()
-    t0 = time.perf_counter()
-    fn()
-    sync()
-    inner = harness.inner_calls(time.perf_counter() - t0, min_sample_seconds)
-    samples = []
-    for _ in range(repeats):
-        sync()
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        sync()
-        samples.append((time.perf_counter() - t0) / inner)
-    return statistics.median(samples)
 
 
 def cases(torch, n: int, rng: np.random.Generator) -> List[Tuple[str, int, Callable, Callable, float]]:
@@ -102,23 +68,19 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="2^24 elements and fewer repeats (< 60 s)")
     parser.add_argument("--log2n", type=int, default=None, help="elements per tensor as a power of 2 (default 26)")
     args = parser.parse_args(argv)
-    torch = load_torch()
-    torch.backends.cuda.matmul.allow_tf32 = False
+    torch = cuda_harness.load_gpu_peers("bench_cuda_pointwise")[1]
     n = 1 << (args.log2n if args.log2n is not None else (24 if args.quick else 26))
     repeats, min_sample = (5, 0.02) if args.quick else (15, 0.1)
     name = ironnet.cuda.get_device_name()
     peak = peak_bandwidth(name)
 
-    def sync():
-        ironnet.cuda.synchronize()
-        torch.cuda.synchronize()
-
+    sync = cuda_harness.synchronizer(ironnet, torch)
     rows = []
     for label, nbytes, mine, theirs, rtol in cases(torch, n, np.random.default_rng(0)):
         got, want = mine().cpu().numpy(), theirs().cpu().numpy()
         np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-5 * max(1.0, float(np.abs(want).max())),
                                    err_msg=f"{label}: ironnet and PyTorch disagree")
-        t_mine, t_theirs = time_gpu(mine, sync, repeats, min_sample), time_gpu(theirs, sync, repeats, min_sample)
+        t_mine, t_theirs = (cuda_harness.gpu_median(fn, sync, repeats, min_sample=min_sample) for fn in (mine, theirs))
         gbs_mine, gbs_theirs = nbytes / t_mine / 1e9, nbytes / t_theirs / 1e9
         rows.append([label, f"{t_mine * 1e6:.1f}", f"{t_theirs * 1e6:.1f}", f"{gbs_mine:.0f}", f"{gbs_theirs:.0f}",
                      f"{100 * nbytes / t_mine / peak:.0f}%", f"{t_theirs / t_mine:.2f}x"])
@@ -126,7 +88,7 @@ def main(argv=None) -> int:
           f"torch {torch.__version__}\n")
     print(harness.format_table(["case", "ironnet us", "torch us", "ironnet GB/s", "torch GB/s", "ironnet % of peak",
                                 "speed vs torch"], rows, markdown=True))
-    print(f"\ncommand: python bench/bench_cuda_pointwise.py {' '.join(argv if argv is not None else sys.argv[1:])}")
+    print(f"\ncommand: {harness.command_line(argv)}")
     return 0
 
 

@@ -15,12 +15,12 @@ Fashion-MNIST is used when it is on disk (ironnet.datasets), else a synthetic se
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Tuple
 
 import numpy as np
+
+import cuda_harness
 
 TARGET = 1.0  # ironnet samples/s over PyTorch's (best layout), on the GPU
 DEVICE = "cuda"
@@ -46,44 +46,14 @@ def load(data: Callable, shape: Tuple[int, ...]) -> Tuple[np.ndarray, np.ndarray
         return x, y, "synthetic (Fashion-MNIST not on disk)"
 
 
-def measure(contenders: Dict[str, Callable], x: np.ndarray, y: np.ndarray, rounds: int, epoch_samples: int,
-            warmup_samples: int, synchronize: Callable[[], None]) -> Dict[str, float]:
-    """samples/s per contender; each factory returns (epoch function, state) already on the GPU."""
-    built = {name: make() for name, make in contenders.items()}
-    for name, (run, state) in built.items():  # correctness first: each learns (and warms up)
-        loss = run(state, x, y, warmup_samples)
-        if not loss < LOSS_BOUND:
-            sys.exit(f"{name} did not learn on the GPU: loss {loss:.3f} after {warmup_samples} samples")
-    times: Dict[str, List[float]] = {name: [] for name in built}
-    names = list(built)
-    for r in range(rounds):
-        for name in names if r % 2 == 0 else names[::-1]:
-            run, state = built[name]
-            synchronize()
-            start = time.perf_counter()
-            run(state, x, y, epoch_samples)
-            synchronize()
-            times[name].append(time.perf_counter() - start)
-    return {name: epoch_samples / statistics.median(v) for name, v in times.items()}
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="fewer and shorter epochs (the whole run < 60 s)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--markdown", metavar="PATH")
     args = p.parse_args()
-    try:
-        import torch
-    except ImportError:
-        sys.exit("bench_cuda_training needs PyTorch with CUDA support (pip install torch)")
-    import ironnet
-
-    if not ironnet.cuda.is_available():
-        built = "built with CUDA" if ironnet.cuda.is_compiled() else "built WITHOUT CUDA"
-        sys.exit(f"ironnet sees no CUDA device ({built}); this benchmark needs a GPU")
-    if not torch.cuda.is_available():
-        sys.exit(f"PyTorch {torch.__version__} sees no CUDA device (a CPU-only build?); this benchmark needs one")
+    # PyTorch's own defaults (cuDNN may use TF32), as a user's training loop runs.
+    ironnet, torch = cuda_harness.load_gpu_peers("bench_cuda_training", float32_peer=False)
     import bench_cnn  # these import torch, hence here
     import bench_mlp
     import harness
@@ -94,9 +64,7 @@ def main() -> int:
     epoch_samples = 12_800 if args.quick else training.EPOCH_SAMPLES
     warmup_samples = training.WARMUP_SAMPLES  # 100 steps: fewer do not reliably reach LOSS_BOUND
 
-    def synchronize() -> None:
-        ironnet.cuda.synchronize()
-        torch.cuda.synchronize()
+    synchronize = cuda_harness.synchronizer(ironnet, torch)
 
     def on_gpu(contender: Callable) -> Callable:
         def make():
@@ -117,7 +85,8 @@ def main() -> int:
     for title, data, shape, contenders in cases:
         x, y, source = load(data, shape)
         sources.add(source)
-        rate = measure(contenders, x, y, rounds, epoch_samples, warmup_samples, synchronize)
+        rate = training.measure(rounds, x, y, contenders, LOSS_BOUND, epoch_samples, warmup_samples,
+                                settle=synchronize, finish=synchronize)
         best = max((name for name in rate if name != "ironnet"), key=rate.get)
         ratio = rate["ironnet"] / rate[best]
         rows.append([title, f"{rate['ironnet']:,.0f}", f"{rate[best]:,.0f} ({best})", f"{ratio:.2f}×",

@@ -17,46 +17,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
-from typing import Callable, List
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cuda_harness  # noqa: E402
 import harness  # noqa: E402
-
-
-def need_gpu():
-    """ironnet and torch, both with a CUDA device, or a clear exit."""
-    import ironnet
-
-    if not ironnet.cuda.is_available():
-        sys.exit("bench_cuda_trainops: ironnet sees no CUDA device (built without CUDA, or no GPU here)")
-    try:
-        import torch
-    except ImportError:
-        sys.exit("bench_cuda_trainops: PyTorch is not installed; it is the peer every figure is compared with")
-    if not torch.cuda.is_available():
-        sys.exit("bench_cuda_trainops: torch.cuda.is_available() is False; install a CUDA build of PyTorch")
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    return ironnet, torch
-
-
-def time_gpu(fn: Callable[[], object], sync: Callable[[], None], repeats: int, inner: int) -> float:
-    """Median seconds per call of fn, each sample `inner` calls between two synchronizations."""
-    for _ in range(3):
-        fn()
-    sync()
-    samples: List[float] = []
-    for _ in range(repeats):
-        sync()
-        start = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        sync()
-        samples.append((time.perf_counter() - start) / inner)
-    return statistics.median(samples)
 
 
 def assert_close(name: str, ours, theirs, rtol: float, atol: float) -> None:
@@ -179,7 +144,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer samples: the whole run in < 60 s")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args()
-    ironnet, torch = need_gpu()
+    ironnet, torch = cuda_harness.load_gpu_peers("bench_cuda_trainops")
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -189,8 +154,8 @@ def main() -> None:
     for make in (lambda: sparse_ce_case(ironnet, torch, rng), lambda: batch_norm_case(ironnet, torch, rng),
                  lambda: adam_case(ironnet, torch, rng, fused=False), lambda: adam_case(ironnet, torch, rng, fused=True)):
         name, ours, theirs, nbytes = make()
-        t_ours = time_gpu(ours, ours_sync, repeats, inner)
-        t_theirs = time_gpu(theirs, theirs_sync, repeats, inner)
+        t_ours = cuda_harness.gpu_median(ours, ours_sync, repeats, inner=inner)
+        t_theirs = cuda_harness.gpu_median(theirs, theirs_sync, repeats, inner=inner)
         rows.append([name, f"{t_ours * 1e3:.3f}", f"{nbytes / t_ours / 1e9:.0f}", f"{t_theirs * 1e3:.3f}",
                      f"{nbytes / t_theirs / 1e9:.0f}", f"{t_theirs / t_ours:.2f}x"])
         torch.cuda.empty_cache()

@@ -23,7 +23,6 @@ import datetime
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -382,12 +381,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     order = {s: i for i, s in enumerate(args.shapes)}
     rows.sort(key=lambda r: (order[tuple(r.shape)], r.threads))
-    command = "python " + shlex.join([os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else argv))
+    command = harness.command_line(argv)
     section = report(rows, environment(how, args.isa), args, command)
     if args.markdown:
         name = SECTION + (f"_{args.isa}" if args.isa else "")
-        harness.update_markdown_section(args.markdown, name, section)
-        print(f"updated the '{name}' section of {args.markdown}")
+        harness.write_results(args.markdown, name, section)
     if not all(r.ok for r in rows):
         return 1
     if args.fail_on_miss and any(v is False for r in rows for v in r.targets().values()):

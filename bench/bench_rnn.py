@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -81,16 +80,18 @@ def keras_weights(np, module, cell: str, units: int):
     return w_ih[order].T.copy(), w_hh[order].T.copy(), np.stack([b_ih[order], b_hh[order]]).astype(np.float32)
 
 
-def make_callables(np, torch, ironnet, case: Case, seed: int):
-    """The four timed callables and a correctness check, on the same data and weights for both libraries."""
+def make_callables(np, torch, ironnet, case: Case, seed: int, device: str = "cpu"):
+    """The four timed callables and a correctness check, on the same data and weights for both libraries,
+    all on `device` (bench_cuda_rnn.py times them on "cuda"); the check's reference is PyTorch in float64
+    on that device."""
     torch.manual_seed(seed)
     module = (torch.nn.LSTM if case.cell == "lstm" else torch.nn.GRU)(INPUT, case.units, batch_first=True)
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, (BATCH, case.steps, INPUT)).astype(np.float32)
     g = rng.uniform(-1, 1, (BATCH, case.steps, case.units)).astype(np.float32)
     kernel, recurrent, bias = keras_weights(np, module, case.cell, case.units)
-    xi, ki, ri, bi = (ironnet.tensor(a, requires_grad=True) for a in (x, kernel, recurrent, bias))
-    gi = ironnet.tensor(g)
+    xi, ki, ri, bi = (ironnet.tensor(a, device=device, requires_grad=True) for a in (x, kernel, recurrent, bias))
+    gi = ironnet.tensor(g, device=device)
     op = getattr(ironnet.ops, case.cell)
 
     def ironnet_fwd():
@@ -101,7 +102,9 @@ def make_callables(np, torch, ironnet, case: Case, seed: int):
         xi.grad = ki.grad = ri.grad = bi.grad = None
         op(xi, ki, ri, bi)[0].backward(gi)
 
-    xt, gt = torch.from_numpy(x).requires_grad_(True), torch.from_numpy(g)
+    module = module.to(device)
+    xt = torch.from_numpy(x).to(device).requires_grad_(True)
+    gt = torch.from_numpy(g).to(device)
 
     def torch_fwd():
         with torch.no_grad():
@@ -116,22 +119,22 @@ def make_callables(np, torch, ironnet, case: Case, seed: int):
         """Largest error of ironnet's y, h_last and gradients against PyTorch in float64, relative to each's max."""
         module64 = (torch.nn.LSTM if case.cell == "lstm" else torch.nn.GRU)(INPUT, case.units, batch_first=True)
         module64.load_state_dict(module.state_dict())
-        module64.double()
-        x64 = torch.from_numpy(x).double().requires_grad_(True)
+        module64.double().to(device)
+        x64 = torch.from_numpy(x).to(device).double().requires_grad_(True)
         y64, state64 = module64(x64)
-        y64.backward(torch.from_numpy(g).double())
+        y64.backward(torch.from_numpy(g).to(device).double())
         h64 = state64[0] if case.cell == "lstm" else state64
-        y, h = ironnet_fwd()[:2]
+        y, h = (t.cpu().numpy() for t in ironnet_fwd()[:2])
         ironnet_fwd_bwd()
-        w_ih_grad, w_hh_grad = module64.weight_ih_l0.grad.numpy(), module64.weight_hh_l0.grad.numpy()
-        b_grad = module64.bias_ih_l0.grad.numpy()
+        host = lambda t: t.detach().cpu().numpy()  # noqa: E731
+        w_ih_grad, w_hh_grad = host(module64.weight_ih_l0.grad), host(module64.weight_hh_l0.grad)
+        b_grad = host(module64.bias_ih_l0.grad)
         if case.cell == "gru":
             order = gru_gate_order(np, case.units)
             w_ih_grad, w_hh_grad = w_ih_grad[order], w_hh_grad[order]
-            b_grad = np.stack([b_grad[order], module64.bias_hh_l0.grad.numpy()[order]])
-        pairs = [(y.numpy(), y64.detach().numpy()), (h.numpy(), h64.detach().numpy()[0]),
-                 (xi.grad.numpy(), x64.grad.numpy()), (ki.grad.numpy(), w_ih_grad.T), (ri.grad.numpy(), w_hh_grad.T),
-                 (bi.grad.numpy(), b_grad)]
+            b_grad = np.stack([b_grad[order], host(module64.bias_hh_l0.grad)[order]])
+        pairs = [(y, host(y64)), (h, host(h64)[0]), (host(xi.grad), host(x64.grad)), (host(ki.grad), w_ih_grad.T),
+                 (host(ri.grad), w_hh_grad.T), (host(bi.grad), b_grad)]
         return max(float(np.abs(got - want).max() / np.abs(want).max()) for got, want in pairs)
 
     fns = {"ironnet fwd": ironnet_fwd, "torch fwd": torch_fwd,
@@ -237,17 +240,16 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         import ironnet
 
-        command = "python " + shlex.join([os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else argv))
+        command = harness.command_line(argv)
         load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip() if os.name == "posix" else "?"
         cfg = ironnet.config()
-        body = (f"### Recurrent sequences (float32): ironnet LSTM/GRU vs PyTorch nn.LSTM/nn.GRU\n\n"
-                f"Command: `{command}`\n\n"
-                f"- cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs; load after the run: `{load}`\n"
-                f"- ironnet {cfg['version']} (CPU ISA {cfg['cpu_isa']}), torch {torch.__version__}\n"
-                f"- FMA peak used for the % column: {args.peak:.0f} GFLOP/s for two cores\n\n"
-                f"{harness.format_table(HEADERS, table_rows(rows, args.peak), markdown=True)}\n\n{summary}\n\n{NOTES}\n")
-        harness.update_markdown_section(args.markdown, SECTION, body)
-        print(f"updated the '{SECTION}' section of {args.markdown}")
+        body = harness.results_section(
+            "Recurrent sequences (float32): ironnet LSTM/GRU vs PyTorch nn.LSTM/nn.GRU", command,
+            [f"cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs; load after the run: `{load}`",
+             f"ironnet {cfg['version']} (CPU ISA {cfg['cpu_isa']}), torch {torch.__version__}",
+             f"FMA peak used for the % column: {args.peak:.0f} GFLOP/s for two cores"],
+            harness.format_table(HEADERS, table_rows(rows, args.peak), markdown=True), summary, NOTES)
+        harness.write_results(args.markdown, SECTION, body)
     return 0
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -276,6 +277,19 @@ def replace_section(text: str, name: str, body: str) -> str:
     return text.rstrip() + ("\n\n" if text.strip() else "") + block + "\n"
 
 
+def command_line(argv: Optional[Sequence[str]] = None) -> str:
+    """The command that ran this script, as results files quote it: `python bench/x.py ARGS`, with
+    ARGS the arguments main() was given (None: the process's own)."""
+    return "python " + shlex.join([os.path.relpath(sys.argv[0]), *(sys.argv[1:] if argv is None else argv)])
+
+
+def results_section(title: str, command: str, facts: Sequence[str], *blocks: str) -> str:
+    """The body of a results section: a '### title' heading, the command in backticks, a bullet per fact
+    (machine, versions, settings), then the blocks (a table, a summary, notes) apart by blank lines."""
+    head = [f"### {title}", "", f"Command: `{command}`", "", *(f"- {fact}" for fact in facts), ""]
+    return "\n".join(head) + "\n" + "\n\n".join(blocks) + "\n"
+
+
 def update_markdown_section(path: str, name: str, body: str) -> None:
     """Replaces (or appends) section `name` of the Markdown file at `path` (see replace_section). The
     file is replaced in one step (a temporary file renamed over it), so an interrupted run never
@@ -285,3 +299,9 @@ def update_markdown_section(path: str, name: str, body: str) -> None:
     with open(temporary, "w") as f:
         f.write(replace_section(text, name, body))
     os.replace(temporary, path)
+
+
+def write_results(path: str, name: str, body: str) -> None:
+    """update_markdown_section, then a line saying which section of which file was updated."""
+    update_markdown_section(path, name, body)
+    print(f"updated the '{name}' section of {path}")

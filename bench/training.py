@@ -53,37 +53,37 @@ def torch_state(model: torch.nn.Module, prepare: Callable = lambda t: t, device:
     return model, torch.optim.Adam(model.parameters(), lr=1e-3), torch.nn.CrossEntropyLoss(), prepare, device
 
 
-def measure(threads: int, rounds: int, x: np.ndarray, y: np.ndarray, contenders: Dict[str, Callable],
-            loss_bound: float = 1.0) -> Dict[str, float]:
-    """samples/s per contender; contenders maps a name to a factory returning (epoch function, state)."""
-    ironnet.set_num_threads(threads)
-    torch.set_num_threads(threads)
+def measure(rounds: int, x: np.ndarray, y: np.ndarray, contenders: Dict[str, Callable], loss_bound: float = 1.0,
+            epoch_samples: int = EPOCH_SAMPLES, warmup_samples: int = WARMUP_SAMPLES,
+            settle: Callable[[], None] = lambda: time.sleep(0.2), finish: Callable[[], None] = lambda: None
+            ) -> Dict[str, float]:
+    """samples/s per contender; contenders maps a name to a factory returning (epoch function, state).
+    settle() runs before each timed epoch (on the CPU: a pause, so the other library's spinning threads
+    fall asleep; on a GPU: a synchronize), finish() inside the timing after it (on a GPU: a synchronize)."""
     built = {name: make() for name, make in contenders.items()}
     for name, (run, state) in built.items():  # correctness first: each learns (and warms up)
-        loss = run(state, x, y, WARMUP_SAMPLES)
+        loss = run(state, x, y, warmup_samples)
         if not loss < loss_bound:
-            sys.exit(f"{name} did not learn: loss {loss:.3f} after {WARMUP_SAMPLES // BATCH} steps")
+            sys.exit(f"{name} did not learn: loss {loss:.3f} after {warmup_samples // BATCH} steps")
     times: Dict[str, List[float]] = {name: [] for name in built}
     names = list(built)
     for r in range(rounds):
         for name in names if r % 2 == 0 else names[::-1]:
             run, state = built[name]
-            time.sleep(0.2)  # the other library's spinning threads fall asleep
+            settle()
             start = time.perf_counter()
-            run(state, x, y, EPOCH_SAMPLES)
+            run(state, x, y, epoch_samples)
+            finish()
             times[name].append(time.perf_counter() - start)
-    return {name: EPOCH_SAMPLES / statistics.median(v) for name, v in times.items()}
+    return {name: epoch_samples / statistics.median(v) for name, v in times.items()}
 
 
 def write_section(path: str, key: str, title: str, command: str, notes: Sequence[str], table: str) -> None:
     """Replaces (or appends) the `key` section of a markdown results file."""
-    lines = [f"### {title}\n", f"Command: `{command}`\n",
-             f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-             f"- cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs",
-             f"- ironnet {ironnet.__version__} ({ironnet.get_cpu_isa()}), torch {torch.__version__}",
-             *(f"- {note}" for note in notes), "", table, ""]
-    harness.update_markdown_section(path, key, "\n".join(lines))
-    print(f"updated the {key!r} section of {path}")
+    facts = [f"date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+             f"cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs",
+             f"ironnet {ironnet.__version__} ({ironnet.get_cpu_isa()}), torch {torch.__version__}", *notes]
+    harness.write_results(path, key, harness.results_section(title, command, facts, table))
 
 
 def run_cli(doc: str, data: Callable, contenders: Dict[str, Callable], target: float, key: str, title: str,
@@ -99,7 +99,9 @@ def run_cli(doc: str, data: Callable, contenders: Dict[str, Callable], target: f
     peers = [name for name in contenders if name != "ironnet"]
     rows = []
     for t in args.threads:
-        rate = measure(t, args.rounds, x, y, contenders)
+        ironnet.set_num_threads(t)
+        torch.set_num_threads(t)
+        rate = measure(args.rounds, x, y, contenders)
         ratio = rate["ironnet"] / max(rate[name] for name in peers)
         met = ("yes" if ratio >= target else "**NO**") if t == 2 else "—"
         rows.append([str(t), *(f"{rate[name]:,.0f}" for name in contenders), f"{ratio:.2f}×", met])

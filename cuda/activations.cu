@@ -13,8 +13,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "block_reduce.cuh"
 #include "common.cuh"
-#include "group_reduce.cuh"
 #include "ironnet/cuda/activations.h"
 #include "pointwise.cuh"
 
@@ -127,21 +127,19 @@ __device__ inline void for_each_row(int64_t rows, Body body) {
 // softmax: y = exp(x - max) / sum;  log_softmax: y = (x - max) - log(sum).
 template <int kGroup, bool kLog>
 __global__ void softmax_rows(int64_t rows, int64_t cols, const float* __restrict__ x, float* __restrict__ y) {
-  __shared__ float shared_max[kGroup / 32];
-  __shared__ double shared_sum[kGroup / 32];
   for_each_row<kGroup>(rows, [&](int64_t row, int lane) {
     const float* xr = x + row * cols;
     float* yr = y + row * cols;
     float m = -INFINITY;
     for (int64_t j = lane; j < cols; j += kGroup) m = xr[j] > m ? xr[j] : m;
-    m = group_all_reduce<kGroup>(m, MaxOp{}, shared_max);
+    m = group_all_reduce<kGroup>(m, MaxOp{});
     double sum = 0.0;
     for (int64_t j = lane; j < cols; j += kGroup) {
       const float e = expf(xr[j] - m);
       if constexpr (!kLog) yr[j] = e;
       sum += e;
     }
-    sum = group_all_reduce<kGroup>(sum, SumOp{}, shared_sum);
+    sum = group_all_reduce<kGroup>(sum, SumOp{});
     if constexpr (kLog) {
       const float lse = static_cast<float>(log(sum));
       for (int64_t j = lane; j < cols; j += kGroup) yr[j] = (xr[j] - m) - lse;
@@ -156,7 +154,6 @@ __global__ void softmax_rows(int64_t rows, int64_t cols, const float* __restrict
 template <int kGroup, bool kLog>
 __global__ void softmax_rows_backward(int64_t rows, int64_t cols, const float* __restrict__ y,
                                       const float* __restrict__ dy, float* __restrict__ dx) {
-  __shared__ double shared_sum[kGroup / 32];
   for_each_row<kGroup>(rows, [&](int64_t row, int lane) {
     const float* yr = y + row * cols;
     const float* gr = dy + row * cols;
@@ -164,7 +161,7 @@ __global__ void softmax_rows_backward(int64_t rows, int64_t cols, const float* _
     double sum = 0.0;
     for (int64_t j = lane; j < cols; j += kGroup)
       sum += kLog ? static_cast<double>(gr[j]) : static_cast<double>(gr[j]) * yr[j];
-    const float total = static_cast<float>(group_all_reduce<kGroup>(sum, SumOp{}, shared_sum));
+    const float total = static_cast<float>(group_all_reduce<kGroup>(sum, SumOp{}));
     for (int64_t j = lane; j < cols; j += kGroup) dr[j] = kLog ? gr[j] - expf(yr[j]) * total : yr[j] * (gr[j] - total);
   });
 }

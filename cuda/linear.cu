@@ -1,18 +1,11 @@
-// The dense layer's kernels around the GEMM: the relu gradient mask and the bias gradient (column
-// sums of dy), the latter in two deterministic passes so that every row range gets threads even
-// when the layer has few units.
+// The dense layer's bias gradient (column sums of dy) around the GEMM, in two deterministic passes so
+// that every row range gets threads even when the layer has few units. (The gradient through a fused
+// relu is the activations family's cuda::relu_backward.)
 #include "common.cuh"
 #include "ironnet/cuda/linear.h"
 
 namespace ironnet::cuda {
 namespace {
-
-__global__ void relu_mask_kernel(int64_t n, const float* __restrict__ y, const float* __restrict__ dy,
-                                 float* __restrict__ dx) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-}
 
 constexpr int kColumns = 32, kLanes = 8;  // pass 1 block: 32 columns x 8 row lanes = 256 threads
 
@@ -53,14 +46,6 @@ __global__ void column_totals_kernel(int64_t cols, int64_t chunks, const double*
 }
 
 }  // namespace
-
-void linear_relu_mask(int64_t n, const float* y, const float* dy, float* dx, int device) {
-  if (n == 0) return;
-  DeviceGuard guard(device);
-  constexpr int kThreads = 256;
-  relu_mask_kernel<<<grid_for(n, kThreads), kThreads, 0, stream(device)>>>(n, y, dy, dx);
-  check_launch("linear_backward relu mask on cuda");
-}
 
 void linear_column_sums(int64_t rows, int64_t cols, const float* x, int64_t ldx, double* partials, float* out,
                         int device) {

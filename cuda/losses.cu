@@ -1,8 +1,8 @@
 // Fused loss kernels on the GPU, matching the CPU kernels (cpp/kernels/cpu/losses_kernels.h) formula
 // for formula: per-element math in double except the float32 logs and exps, sums in double.
 //
-// Elementwise losses: grid-stride loops; in the forward each block adds its threads' sums (a fixed
-// tree, block_reduce.cuh) into one partial, then finish_mean (one block) adds the partials in order.
+// Elementwise losses: grid-stride loops; in the forward each block adds its threads' sums (in a fixed
+// order, block_reduce.cuh) into one partial, then finish_mean (one block) adds the partials in order.
 // Categorical losses: one 256-thread block per row (rows strided by gridDim.x); threads stride over
 // the row's columns and block reductions give the row max, sum(exp), sum(t), ...; every thread keeps
 // the same running total of its block's row losses, thread 0 writes it as the block's partial.

@@ -6,15 +6,15 @@
 // partial[split * K + k], and a second kernel adds a column of partials in split order. Mappings:
 //  - rows (the reduced dimension walks memory more closely than the kept one: row sums, full sums):
 //    one block of kRowThreads per (output, split); thread t reads elements begin + t, + kRowThreads...
-//    so a warp reads consecutive addresses, then a block tree-reduction (group_all_reduce);
+//    so a warp reads consecutive addresses, then a block reduction (block_sum, block_reduce.cuh);
 //  - columns (everything else, e.g. the bias gradient (N, C) -> (C,)): one thread per output, the
 //    threads of a warp on neighbouring outputs (coalesced when the kept stride is 1), blockIdx.y the
 //    split; each thread adds its chunk in order.
 #include <algorithm>
 #include <cstdint>
 
+#include "block_reduce.cuh"
 #include "common.cuh"
-#include "group_reduce.cuh"
 #include "ironnet/cuda/reduce.h"
 #include "pointwise.cuh"
 #include "strided_index.cuh"
@@ -79,7 +79,6 @@ __device__ inline void store(const Plan& p, int64_t k, int64_t s, double sum, do
 template <class Index>
 __global__ void reduce_rows(const float* __restrict__ x, StridedIndex<1> kept, StridedIndex<1> reduced, Plan p,
                             double scale, float* __restrict__ out, double* __restrict__ partial) {
-  __shared__ double shared[kRowThreads / 32];
   const int64_t items = p.outputs * p.splits;
   for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {  // uniform across the block
     const int64_t k = item / p.splits, s = item % p.splits;
@@ -92,7 +91,7 @@ __global__ void reduce_rows(const float* __restrict__ x, StridedIndex<1> kept, S
       reduced.offsets(static_cast<Index>(r), offset);
       sum += x[base[0] + offset[0]];
     }
-    sum = group_all_reduce<kRowThreads>(sum, SumOp{}, shared);
+    sum = block_sum(sum);
     if (threadIdx.x == 0) store(p, k, s, sum, scale, out, partial);
   }
 }

@@ -6,25 +6,12 @@ import numpy as np
 import pytest
 
 import ironnet
+from image_cases import FILL_MODES, SHAPES, images, random_transforms
 from ironnet import layers, ops
 from reference import augment_ref as ref
 from reference.matmul_grad_ref import finite_difference
 
-FILL_MODES = ["reflect", "wrap", "constant", "nearest"]
 NP_PAD_MODES = {"reflect": "symmetric", "wrap": "wrap", "constant": "constant", "nearest": "edge"}
-SHAPES = [(1, 5, 7, 1), (3, 11, 13, 3), (2, 1, 9, 2), (2, 6, 1, 1), (1, 17, 17, 5)]
-
-
-def images(rng, shape):
-    return rng.standard_normal(shape).astype(np.float32)
-
-
-def random_transforms(rng, n, h, w):
-    """Rotations with some scale, shear and shifts that reach well outside the image."""
-    t = ops.rotation_transforms(rng.uniform(-np.pi, np.pi, n), h, w).astype(np.float64)
-    t[:, [0, 1, 3, 4]] *= rng.uniform(0.6, 1.6, (n, 4))
-    t[:, [2, 5]] += rng.uniform(-1.5, 1.5, (n, 2)) * [w, h]
-    return t.astype(np.float32)
 
 
 def dyadic_transforms(rng, n):

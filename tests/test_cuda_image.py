@@ -7,25 +7,14 @@ import pytest
 
 import ironnet
 from cuda_parity import assert_cuda_matches_cpu, assert_grads_match, on_device, to_host
+from image_cases import FILL_MODES, images, random_transforms
+from image_cases import SHAPES as CPU_SHAPES
 from ironnet import layers, ops
 
 pytestmark = pytest.mark.cuda
 
-FILL_MODES = ["reflect", "wrap", "constant", "nearest"]
 INTERPOLATIONS = ["bilinear", "nearest"]
-SHAPES = [(1, 5, 7, 1), (3, 11, 13, 3), (2, 1, 9, 2), (2, 6, 1, 1), (1, 17, 17, 5), (64, 28, 28, 1)]
-
-
-def images(rng, shape):
-    return rng.standard_normal(shape).astype(np.float32)
-
-
-def random_transforms(rng, n, h, w):
-    """Rotations with some scale, shear and shifts that reach well outside the image."""
-    t = ops.rotation_transforms(rng.uniform(-np.pi, np.pi, n), h, w).astype(np.float64)
-    t[:, [0, 1, 3, 4]] *= rng.uniform(0.6, 1.6, (n, 4))
-    t[:, [2, 5]] += rng.uniform(-1.5, 1.5, (n, 2)) * [w, h]
-    return t.astype(np.float32)
+SHAPES = CPU_SHAPES + [(64, 28, 28, 1)]  # and a batch of many blocks
 
 
 @pytest.mark.parametrize("interpolation", INTERPOLATIONS)

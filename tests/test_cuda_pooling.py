@@ -8,33 +8,20 @@ import numpy as np
 import pytest
 
 import ironnet
+import pooling_cases
 from cuda_parity import assert_cuda_matches_cpu, assert_grads_match, on_device, to_host
 from ironnet import ops
+from pooling_cases import case_ids, distinct
 
 pytestmark = pytest.mark.cuda
 
-# (x shape (N, H, W, C), pool, strides, padding)
-CASES = [
-    ((2, 4, 4, 3), (2, 2), (2, 2), "valid"),
-    ((1, 7, 9, 17), (2, 2), (2, 2), "valid"),
+# The shared cases, and more blocks of work: batch 5, a 1x1 image padded to a window, 134k outputs.
+CASES = pooling_cases.CASES + [
     ((5, 7, 9, 1), (3, 3), (2, 2), "same"),
-    ((2, 8, 8, 17), (3, 3), (2, 2), "same"),
-    ((1, 6, 5, 3), (3, 3), (1, 1), "valid"),
-    ((2, 5, 6, 17), (3, 2), (1, 1), "same"),
-    ((1, 9, 11, 64), (2, 3), (3, 2), "valid"),
-    ((2, 10, 7, 3), (2, 2), (3, 3), "valid"),
-    ((1, 5, 5, 3), (4, 4), (3, 3), "same"),
-    ((1, 3, 3, 17), (1, 1), (2, 2), "same"),
     ((5, 1, 1, 3), (2, 2), (2, 2), "same"),
-    ((2, 1, 13, 3), (1, 4), (1, 3), "same"),
-    ((8, 33, 31, 64), (3, 3), (2, 2), "same"),  # 134k outputs: many blocks
+    ((8, 33, 31, 64), (3, 3), (2, 2), "same"),
 ]
-IDS = [f"{'x'.join(map(str, s))}-p{p[0]}{p[1]}-s{st[0]}{st[1]}-{pad}" for s, p, st, pad in CASES]
-
-
-def distinct(rng, shape):
-    """float32 values with no ties, so every window's maximum is unambiguous."""
-    return (rng.permutation(int(np.prod(shape))).reshape(shape) / 7.0 - 3.0).astype(np.float32)
+IDS = case_ids(CASES)
 
 
 def ties(rng, shape):

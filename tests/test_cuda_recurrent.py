@@ -10,15 +10,12 @@ import pytest
 import ironnet
 from cuda_parity import assert_grads_match, on_device, to_host
 from ironnet import layers, ops
+from recurrent_cases import CELL_IDS, CELLS, operands, padding_mask, recurrent_dropout
 
 pytestmark = pytest.mark.cuda
 
 DEVICE = "cuda"
 
-# (cell, reset_after): the four native cells.
-CELLS = [("lstm", True), ("gru", True), ("gru", False), ("simple_rnn", True)]
-CELL_IDS = ["lstm", "gru_reset_after", "gru_reset_before", "simple_rnn"]
-GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
 OPERANDS = ("x", "kernel", "recurrent_kernel", "bias", "h0", "c0")
 
 # (batch, steps, inputs, units): one unit and one step; primes; H = 33 (kH not a multiple of the
@@ -27,34 +24,11 @@ SIZES = [(1, 1, 3, 1), (5, 7, 4, 3), (5, 7, 6, 33), (5, 7, 5, 64), (70, 3, 5, 33
 SIZE_IDS = ["b1_t1_h1", "b5_t7_h3", "b5_t7_h33", "b5_t7_h64", "b70_t3_h33"]
 
 
-def make_case(rng, cell, reset_after, batch, steps, inputs, units, *, bias=True, h0=False, c0=False,
-              scale=0.5):
-    """Random float32 operands (a dict in OPERANDS order, absent ones left out), kept O(1)."""
-    k = GATES[cell]
-    w = scale / np.sqrt(max(units, inputs, 1))
-    args = dict(x=rng.standard_normal((batch, steps, inputs)).astype(np.float32),
-                kernel=(w * rng.standard_normal((inputs, k * units))).astype(np.float32),
-                recurrent_kernel=(w * rng.standard_normal((units, k * units))).astype(np.float32))
-    if bias:
-        shape = (2, k * units) if cell == "gru" and reset_after else (k * units,)
-        args["bias"] = (0.3 * rng.standard_normal(shape)).astype(np.float32)
-    if h0:
-        args["h0"] = rng.standard_normal((batch, units)).astype(np.float32)
-    if c0 and cell == "lstm":
-        args["c0"] = rng.standard_normal((batch, units)).astype(np.float32)
-    return args
-
-
-def padding_mask(rng, batch, steps):
-    """(B, T) bool: padded tails (each row's last step), holes, and row 0 entirely padded."""
-    m = rng.random((batch, steps)) > 0.3
-    m[:, -1] = False
-    m[0, :] = False
-    return m
-
-
-def recurrent_dropout(rng, batch, units):
-    return ((rng.random((batch, units)) > 0.25) / 0.75).astype(np.float32)
+def make_case(rng, cell, reset_after, batch, steps, inputs, units, *, scale=0.5, **operand_options):
+    """Random float32 operands (recurrent_cases.operands: a dict in OPERANDS order), the weights scaled by 1 / sqrt(max(H, I)) so
+    that values stay O(1) at every size."""
+    weight_scale = scale / np.sqrt(max(units, inputs, 1))
+    return operands(rng, cell, reset_after, batch, steps, inputs, units, weight_scale=weight_scale, **operand_options)
 
 
 def op_fn(cell, reset_after, names, *, mask=None, recurrent_mask=None, **options):

@@ -5,39 +5,22 @@ import numpy as np
 import pytest
 
 import ironnet
+import pooling_cases
 from ironnet import ops
+from pooling_cases import case_ids, distinct
 from reference import pooling_ref as ref
 from reference.matmul_grad_ref import finite_difference
 
 RTOL, ATOL = 1e-5, 1e-6
 
-# (x shape (N, H, W, C), pool, strides, padding): odd sizes, "same" with pool 3 stride 2, overlapping
-# windows (stride 1), non-square pools and strides, stride > pool (skipped input), batch 1, C = 1, 3,
-# 17, 64, windows with a single real element, non-overlapping windows padded on both sides, and a
-# size large enough to split over two threads.
-CASES = [
-    ((2, 4, 4, 3), (2, 2), (2, 2), "valid"),
-    ((1, 7, 9, 17), (2, 2), (2, 2), "valid"),
+# The shared cases, and windows padded on both sides of non-overlapping strides, a size large enough
+# to split over two threads.
+CASES = pooling_cases.CASES + [
     ((3, 7, 9, 1), (3, 3), (2, 2), "same"),
-    ((2, 8, 8, 17), (3, 3), (2, 2), "same"),
-    ((1, 6, 5, 3), (3, 3), (1, 1), "valid"),
-    ((2, 5, 6, 17), (3, 2), (1, 1), "same"),
-    ((1, 9, 11, 64), (2, 3), (3, 2), "valid"),
-    ((2, 10, 7, 3), (2, 2), (3, 3), "valid"),
-    ((1, 5, 5, 3), (4, 4), (3, 3), "same"),
-    ((1, 3, 3, 17), (1, 1), (2, 2), "same"),
     ((2, 7, 8, 5), (3, 3), (3, 3), "same"),
-    ((2, 1, 13, 3), (1, 4), (1, 3), "same"),
     ((4, 26, 26, 64), (2, 2), (2, 2), "valid"),
 ]
-IDS = [f"{'x'.join(map(str, s))}-p{p[0]}{p[1]}-s{st[0]}{st[1]}-{pad}" for s, p, st, pad in CASES]
-
-
-def distinct(rng, shape):
-    """float32 values with no ties (a random permutation), so the max and its gradient are unambiguous."""
-    return (rng.permutation(int(np.prod(shape))).reshape(shape) / 7.0 - 3.0).astype(np.float32)
-
-
+IDS = case_ids(CASES)
 SMALL = [i for i, case in enumerate(CASES) if np.prod(case[0]) <= 300]
 
 

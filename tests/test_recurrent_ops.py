@@ -6,39 +6,22 @@ import numpy as np
 import pytest
 
 import ironnet
+import recurrent_cases
 from ironnet import _C, ops
+from recurrent_cases import CELL_IDS, CELLS, padding_mask, recurrent_dropout
 from reference import recurrent_ref as ref
-
-# (cell, reset_after): the four native cells.
-CELLS = [("lstm", True), ("gru", True), ("gru", False), ("simple_rnn", True)]
-CELL_IDS = ["lstm", "gru_reset_after", "gru_reset_before", "simple_rnn"]
 
 
 def make_case(rng, cell, reset_after, batch, steps, inputs, units, *, bias=True, h0=False, c0=False, mask=False,
               recurrent_mask=False, scale=0.5):
-    """Random float32 operands for one sequence; the mask pads some steps (a whole row and each row's
-    last step among them, so h_last must come from a carried state)."""
-    k = ref.GATES[cell]
-    args = dict(
-        x=rng.standard_normal((batch, steps, inputs)).astype(np.float32),
-        kernel=(scale * rng.standard_normal((inputs, k * units))).astype(np.float32),
-        recurrent_kernel=(scale * rng.standard_normal((units, k * units))).astype(np.float32),
-    )
-    if bias:
-        shape = (2, k * units) if cell == "gru" and reset_after else (k * units,)
-        args["bias"] = (0.3 * rng.standard_normal(shape)).astype(np.float32)
-    if h0:
-        args["h0"] = rng.standard_normal((batch, units)).astype(np.float32)
-    if c0 and cell == "lstm":
-        args["c0"] = rng.standard_normal((batch, units)).astype(np.float32)
+    """Random float32 operands for one sequence (recurrent_cases.operands), and the masks asked for."""
+    args = recurrent_cases.operands(rng, cell, reset_after, batch, steps, inputs, units, bias=bias, h0=h0, c0=c0,
+                                    weight_scale=scale)
     extras = {}
     if mask:
-        m = rng.random((batch, steps)) > 0.3
-        m[:, -1] = False
-        m[0, :] = False
-        extras["mask"] = m
+        extras["mask"] = padding_mask(rng, batch, steps)
     if recurrent_mask:
-        extras["recurrent_mask"] = ((rng.random((batch, units)) > 0.25) / 0.75).astype(np.float32)
+        extras["recurrent_mask"] = recurrent_dropout(rng, batch, units)
     return args, extras
 
 

@@ -1,6 +1,7 @@
 #include "ops/linear.h"
 
 #include "ironnet/activations.h"
+#include "ironnet/cuda/activations.h"
 #include "ironnet/cuda/gemm.h"
 #include "ironnet/cuda/linear.h"
 #include "ironnet/errors.h"
@@ -79,7 +80,7 @@ LinearGrads linear_backward(const Tensor& dy_in, const Tensor& x, const Tensor& 
     if (device.is_cpu())
       cpu::relu_backward(dy.numel(), y.data<float>(), g.data<float>(), dy.data<float>());
     else if constexpr (kCudaBuilt)
-      cuda::linear_relu_mask(dy.numel(), y.data<float>(), g.data<float>(), dy.data<float>(), device.index);
+      cuda::relu_backward(dy.numel(), y.data<float>(), g.data<float>(), dy.data<float>(), device.index);
   }
   LinearGrads grads;
   if (need_dx) grads.dx = gemm(dy, w, nullptr, false, true, 1.0f, 0.0f);

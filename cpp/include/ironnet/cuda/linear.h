@@ -1,13 +1,10 @@
-// The dense layer's kernels around the GEMM on the GPU (cuda/linear.cu); the forward product with
-// its bias and relu is cuda::gemm_batched's epilogue. Declarations only: no CUDA headers here.
+// The dense layer's bias gradient on the GPU (cuda/linear.cu); the forward product with its bias and
+// relu is cuda::gemm_batched's epilogue, the gradient through that relu cuda::relu_backward (from the
+// relu's output y: y > 0 exactly where the input was). Declarations only: no CUDA headers here.
 #pragma once
 #include <cstdint>
 
 namespace ironnet::cuda {
-
-// dx[i] = y[i] > 0 ? dy[i] : 0 for i < n: the gradient through the relu fused into a linear
-// forward, from that forward's output y. Contiguous device arrays.
-void linear_relu_mask(int64_t n, const float* y, const float* dy, float* dx, int device);
 
 // Rows per partial sum in linear_column_sums: the op entry allocates the partials workspace as
 // ceil(rows / kColumnSumChunk) * cols 8-byte words.
