@@ -17,7 +17,7 @@ void axpy(int64_t n, float alpha, const float* x, float* y, int device) {
   if (n == 0) return;
   DeviceGuard guard(device);
   constexpr int kThreads = 256;
-  axpy_kernel<<<grid_for(n, kThreads), kThreads, 0, stream(device)>>>(n, alpha, x, y);
+  launch_kernel(axpy_kernel, grid_for(n, kThreads), kThreads, 0, stream(device), n, alpha, x, y);
   check_launch("axpy on cuda");
 }
 

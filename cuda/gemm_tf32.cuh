@@ -13,6 +13,7 @@
 // (136 % 32 == 8) the 32 lanes hit banks 8 t + g: all different, no conflicts.
 #pragma once
 #include <cstdint>
+#include <cstring>
 
 #include "gemm_kernel.cuh"
 
@@ -22,7 +23,7 @@
 
 namespace ironnet::cuda::gemm_detail {
 
-#ifndef IRONNET_GEMM_HOST_EMULATION  // tests/cuda_emulation supplies host versions of these two
+#ifndef IRONNET_CUDA_EMULATION
 // x rounded to TF32 (10 mantissa bits, to nearest, ties away from zero), as a float.
 __device__ __forceinline__ float round_to_tf32(float x) {
   uint32_t bits;
@@ -37,6 +38,37 @@ __device__ __forceinline__ void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (
       "{%0, %1, %2, %3};\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+#else  // host versions for IRONNET_CUDA=EMULATE builds (cuda/emulation), same contracts
+__device__ inline float round_to_tf32(float x) { return __uint_as_float((__float_as_uint(x) + 0x1000u) & 0xFFFFE000u); }
+
+// The warp's 32 lanes exchange their fragments at a rendezvous, then each lane computes its four
+// elements of D from the whole A, B and C tiles (layouts as written at the top of this file).
+__device__ inline void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  struct Fragments {
+    uint32_t a[4], b[2];
+    float c[4];
+  } mine{{a[0], a[1], a[2], a[3]}, {b[0], b[1]}, {d[0], d[1], d[2], d[3]}};
+  unsigned lanes = 0;
+  const unsigned char* slots = ironnet_emulation::warp_exchange(0xffffffffu, &mine, sizeof mine, &lanes);
+  if (lanes != 0xffffffffu) ironnet_emulation::fault("mma.sync needs all 32 lanes of the warp");
+  float A[16][8], B[8][8], C[16][8];
+  for (int l = 0; l < 32; ++l) {
+    Fragments f;
+    std::memcpy(&f, slots + l * ironnet_emulation::kSlotBytes, sizeof f);
+    const int g = l / 4, t = l % 4;
+    A[g][t] = __uint_as_float(f.a[0]), A[g + 8][t] = __uint_as_float(f.a[1]);
+    A[g][t + 4] = __uint_as_float(f.a[2]), A[g + 8][t + 4] = __uint_as_float(f.a[3]);
+    B[t][g] = __uint_as_float(f.b[0]), B[t + 4][g] = __uint_as_float(f.b[1]);
+    C[g][2 * t] = f.c[0], C[g][2 * t + 1] = f.c[1], C[g + 8][2 * t] = f.c[2], C[g + 8][2 * t + 1] = f.c[3];
+  }
+  const int lane = static_cast<int>(ironnet_emulation::lane_id()), g = lane / 4, t = lane % 4;
+  for (int e = 0; e < 4; ++e) {
+    const int row = g + 8 * (e / 2), col = 2 * t + e % 2;
+    float sum = C[row][col];
+    for (int k = 0; k < 8; ++k) sum += A[row][k] * B[k][col];
+    d[e] = sum;
+  }
 }
 #endif
 

@@ -50,9 +50,13 @@ std::string device_name(int index) {
 }
 
 std::string runtime_version() {
+#ifdef IRONNET_CUDA_EMULATION
+  return "host emulation";  // IRONNET_CUDA=EMULATE: cuda/emulation stands in for the runtime
+#else
   int version = 0;
   cudaRuntimeGetVersion(&version);
   return std::to_string(version / 1000) + "." + std::to_string((version % 1000) / 10);
+#endif
 }
 
 void* device_alloc(size_t nbytes, int device) {
