@@ -187,6 +187,10 @@ class Tensor:
     # --- NumPy and DLPack ------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """A NumPy view of this CPU tensor's memory (no copy)."""
+        if self.device != "cpu":
+            # Checked here: an exception raised inside the buffer protocol reaches Python only as
+            # "BufferError: Error getting buffer", without the reason.
+            raise TypeError(f"Tensor on {self.device} cannot be viewed as a NumPy array; call .cpu() first")
         return np.asarray(memoryview(self._impl))
 
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
