@@ -42,31 +42,29 @@ __device__ __forceinline__ void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (
 #else  // host versions for IRONNET_CUDA=EMULATE builds (cuda/emulation), same contracts
 __device__ inline float round_to_tf32(float x) { return __uint_as_float((__float_as_uint(x) + 0x1000u) & 0xFFFFE000u); }
 
-// The warp's 32 lanes exchange their fragments at a rendezvous, then each lane computes its four
-// elements of D from the whole A, B and C tiles (layouts as written at the top of this file).
+// The warp's 32 lanes exchange their fragments at a rendezvous; each lane then reads the A row and
+// B column of its four D elements from the lanes that hold them (ownership as written above:
+// A(r, k) is register r / 8 + 2 (k / 4) of lane 4 (r % 8) + k % 4, B(k, n) register k / 4 of lane
+// 4 n + k % 4).
 __device__ inline void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
   struct Fragments {
     uint32_t a[4], b[2];
-    float c[4];
-  } mine{{a[0], a[1], a[2], a[3]}, {b[0], b[1]}, {d[0], d[1], d[2], d[3]}};
+  } mine{{a[0], a[1], a[2], a[3]}, {b[0], b[1]}};
   unsigned lanes = 0;
   const unsigned char* slots = ironnet_emulation::warp_exchange(0xffffffffu, &mine, sizeof mine, &lanes);
   if (lanes != 0xffffffffu) ironnet_emulation::fault("mma.sync needs all 32 lanes of the warp");
-  float A[16][8], B[8][8], C[16][8];
-  for (int l = 0; l < 32; ++l) {
+  auto lane_fragments = [slots](int lane) {
     Fragments f;
-    std::memcpy(&f, slots + l * ironnet_emulation::kSlotBytes, sizeof f);
-    const int g = l / 4, t = l % 4;
-    A[g][t] = __uint_as_float(f.a[0]), A[g + 8][t] = __uint_as_float(f.a[1]);
-    A[g][t + 4] = __uint_as_float(f.a[2]), A[g + 8][t + 4] = __uint_as_float(f.a[3]);
-    B[t][g] = __uint_as_float(f.b[0]), B[t + 4][g] = __uint_as_float(f.b[1]);
-    C[g][2 * t] = f.c[0], C[g][2 * t + 1] = f.c[1], C[g + 8][2 * t] = f.c[2], C[g + 8][2 * t + 1] = f.c[3];
-  }
+    std::memcpy(&f, slots + lane * ironnet_emulation::kSlotBytes, sizeof f);
+    return f;
+  };
   const int lane = static_cast<int>(ironnet_emulation::lane_id()), g = lane / 4, t = lane % 4;
   for (int e = 0; e < 4; ++e) {
     const int row = g + 8 * (e / 2), col = 2 * t + e % 2;
-    float sum = C[row][col];
-    for (int k = 0; k < 8; ++k) sum += A[row][k] * B[k][col];
+    float sum = d[e];
+    for (int k = 0; k < 8; ++k)
+      sum += __uint_as_float(lane_fragments(4 * (row % 8) + k % 4).a[row / 8 + 2 * (k / 4)]) *
+             __uint_as_float(lane_fragments(4 * col + k % 4).b[k / 4]);
     d[e] = sum;
   }
 }
