@@ -30,8 +30,9 @@
 //   - static __shared__ arrays are not cleared between blocks (they keep the previous block's values);
 //   - inline PTX (code must give a host version under IRONNET_CUDA_EMULATION, e.g. gemm_tf32.cuh),
 //     textures, cooperative groups, graphs, managed memory, more than one device;
-//   - faults: an out-of-bounds access reads or writes host memory (run under AddressSanitizer to
-//     catch it) and a misaligned vector access may crash the process.
+//   - faults: an out-of-bounds access reads or writes host memory, unnoticed unless the build uses
+//     AddressSanitizer (the fibers are annotated for it; device allocations are exactly sized), and
+//     a misaligned vector access may crash the process.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -183,6 +184,7 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_byte
             Args&&... args) {
   static_assert(sizeof...(Params) == sizeof...(Args), "kernel launched with the wrong number of arguments");
   using Arguments = std::tuple<std::decay_t<Params>...>;
+  static_assert(sizeof(Arguments) <= 32764, "kernel parameters over the 32764 bytes CUDA 12.1+ allows");
   struct Call {
     void (*kernel)(Params...);
     Arguments arguments;

@@ -40,10 +40,12 @@ cudaError_t check_device(int device) {
 }
 
 // Device memory is uninitialized on the GPU: fill it with all-ones bytes (NaN as float, -1 as
-// integers) so that a kernel reading what nobody wrote is likely to show.
+// integers) so that a kernel reading what nobody wrote is likely to show. Aligned as cudaMalloc's
+// (256 bytes) but exactly `bytes` long, so that AddressSanitizer sees any access past the end.
 void* allocate(size_t bytes) {
-  void* ptr = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
-  if (ptr != nullptr) std::memset(ptr, 0xff, bytes);
+  void* ptr = nullptr;
+  if (posix_memalign(&ptr, 256, bytes) != 0) return nullptr;
+  std::memset(ptr, 0xff, bytes);
   return ptr;
 }
 

@@ -9,6 +9,10 @@
 #if !defined(__x86_64__)
 #include <ucontext.h>
 #endif
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #include <cstdio>
 #include <cstdlib>
@@ -55,6 +59,8 @@ ironnet_emulation_switch:
 
 struct Context {
   void* sp = nullptr;
+  const void* stack_bottom = nullptr;  // for AddressSanitizer's fiber annotations
+  size_t stack_size = 0;
 };
 
 // A fresh stack that "returns" into thread_entry with the stack aligned as at a function's entry
@@ -64,12 +70,14 @@ void prepare(Context& c, char* stack, size_t bytes) {
   *--sp = nullptr;  // thread_entry's return address: it never returns
   *--sp = reinterpret_cast<void*>(&thread_entry);
   for (int i = 0; i < 6; ++i) *--sp = nullptr;
-  c.sp = sp;
+  c.sp = sp, c.stack_bottom = stack, c.stack_size = bytes;
 }
-void switch_to(Context& from, Context& to) { ironnet_emulation_switch(&from.sp, to.sp); }
+void raw_switch(Context& from, Context& to) { ironnet_emulation_switch(&from.sp, to.sp); }
 #else
 struct Context {
   ucontext_t uc;
+  const void* stack_bottom = nullptr;
+  size_t stack_size = 0;
 };
 void prepare(Context& c, char* stack, size_t bytes) {
   getcontext(&c.uc);
@@ -77,9 +85,44 @@ void prepare(Context& c, char* stack, size_t bytes) {
   c.uc.uc_stack.ss_size = bytes;
   c.uc.uc_link = nullptr;
   makecontext(&c.uc, thread_entry, 0);
+  c.stack_bottom = stack, c.stack_size = bytes;
 }
-void switch_to(Context& from, Context& to) { swapcontext(&from.uc, &to.uc); }
+void raw_switch(Context& from, Context& to) { swapcontext(&from.uc, &to.uc); }
 #endif
+
+// Under AddressSanitizer every switch is announced, so that it tracks which stack is live (without
+// the annotations it reports false stack overflows). `from_ends`: the switching thread never resumes.
+void switch_to(Context& from, Context& to, bool from_ends = false) {
+#if defined(__SANITIZE_ADDRESS__)
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(from_ends ? nullptr : &fake_stack, to.stack_bottom, to.stack_size);
+  raw_switch(from, to);
+  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#else
+  (void)from_ends;
+  raw_switch(from, to);
+#endif
+}
+
+// A new thread's first instructions, before any other use of its stack: under AddressSanitizer,
+// completes the switch that started it and learns the scheduler's stack from it.
+void begin_thread(Context& scheduler_context) {
+#if defined(__SANITIZE_ADDRESS__)
+  __sanitizer_finish_switch_fiber(nullptr, &scheduler_context.stack_bottom, &scheduler_context.stack_size);
+#else
+  (void)scheduler_context;
+#endif
+}
+
+// After a faulted block, stacks hold the frames of abandoned threads, with AddressSanitizer's
+// poisoned redzones; fresh threads would trip over them.
+void forget_frames(char* stack, size_t bytes) {
+#if defined(__SANITIZE_ADDRESS__)
+  ASAN_UNPOISON_MEMORY_REGION(stack, bytes);
+#else
+  (void)stack, (void)bytes;
+#endif
+}
 
 // Thread stacks, reused by every block: 256 KiB each (reserved, only touched pages cost memory) with
 // a guard page below, so an overflow faults instead of corrupting the next stack.
@@ -139,7 +182,7 @@ struct Scheduler {
     count = threads_per_block;
   }
 
-  void yield() { switch_to(threads[current].context, scheduler_context); }
+  void yield(bool ends = false) { switch_to(threads[current].context, scheduler_context, ends); }
 
   // Returns false when the block faulted (fault_message says why).
   bool run_block(bool reverse, size_t shared_bytes) {
@@ -156,7 +199,7 @@ struct Scheduler {
       warps[w].live = lanes >= 32 ? 0xffffffffu : (1u << lanes) - 1;
       warps[w].waiting = warps[w].mask = warps[w].phase = 0;
     }
-    std::memset(dynamic_shared.data(), 0xff, shared_bytes);  // all bits set: NaN in every float
+    if (shared_bytes != 0) std::memset(dynamic_shared.data(), 0xff, shared_bytes);  // all bits set: NaN in every float
     while (done < count && !faulted) {
       bool resumed = false;
       for (unsigned k = 0; k < count && !faulted; ++k) {
@@ -167,6 +210,8 @@ struct Scheduler {
       }
       if (!resumed && !faulted) report_deadlock();
     }
+    if (faulted)
+      for (unsigned i = 0; i < count; ++i) forget_frames(threads[i].stack, kStackBytes);
     return !faulted;
   }
 
@@ -272,9 +317,10 @@ Scheduler& scheduler() {
 
 [[noreturn]] void thread_entry() {
   Scheduler& s = scheduler();
+  begin_thread(s.scheduler_context);
   s.body(s.body_context);
   s.finish_thread();
-  s.yield();
+  s.yield(/*ends=*/true);
   std::abort();  // unreachable: an ended thread is never resumed
 }
 
