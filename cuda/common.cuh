@@ -44,7 +44,9 @@ inline void check_launch(const char* op) { check(cudaGetLastError(), op); }
 
 // Queues kernel<<<grid, block, shared_bytes, stream>>>(args...): every launch goes through here, so
 // that IRONNET_CUDA=EMULATE builds (cuda/emulation/cuda_runtime.h) can run it on the host, where
-// the triple-chevron syntax does not exist. The arguments are those of the chevrons, in their order.
+// the triple-chevron syntax does not exist. The arguments are those of the chevrons, in their order;
+// a kernel template is named with its template arguments (launch_kernel(kernel<Body>, ...)), which a
+// function pointer cannot deduce from the call's arguments.
 template <class... Params, class... Args>
 void launch_kernel(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t stream,
                    Args&&... args) {
