@@ -42,7 +42,7 @@ def ironnet_contender():
     return training.ironnet_epoch, model
 
 
-def torch_contender(channels_last: bool):
+def torch_contender(channels_last: bool, device: str = "cpu"):
     def make():
         torch.manual_seed(0)
         nn = torch.nn
@@ -54,7 +54,7 @@ def torch_contender(channels_last: bool):
         def prepare(x: torch.Tensor) -> torch.Tensor:  # NHWC arrays -> NCHW tensors in the chosen layout
             return x.permute(0, 3, 1, 2).contiguous(memory_format=fmt)
 
-        return training.torch_epoch, training.torch_state(model, prepare)
+        return training.torch_epoch, training.torch_state(model, prepare, device)
 
     return make
 

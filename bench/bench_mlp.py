@@ -37,11 +37,11 @@ def ironnet_contender():
     return training.ironnet_epoch, model
 
 
-def torch_contender():
+def torch_contender(device: str = "cpu"):
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
                                 torch.nn.ReLU(), torch.nn.Linear(128, 10))
-    return training.torch_epoch, training.torch_state(model)
+    return training.torch_epoch, training.torch_state(model, device=device)
 
 
 if __name__ == "__main__":

@@ -30,24 +30,27 @@ def ironnet_epoch(model, x: np.ndarray, y: np.ndarray, samples: int) -> float:
 
 
 def torch_epoch(state, x: np.ndarray, y: np.ndarray, samples: int) -> float:
-    """One epoch of the usual PyTorch loop: logits + CrossEntropyLoss, a shuffled index, Adam."""
-    model, opt, loss_fn, prepare = state
+    """One epoch of the usual PyTorch loop: logits + CrossEntropyLoss, a shuffled index, Adam; on a GPU
+    each batch is copied there from host memory, as ironnet's fit copies it."""
+    model, opt, loss_fn, prepare, device = state
     xt, yt = prepare(torch.from_numpy(x[:samples])), torch.from_numpy(y[:samples])
     order = torch.randperm(samples)
     total = 0.0
     for i in range(0, samples, BATCH):
         idx = order[i : i + BATCH]
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(xt[idx]), yt[idx])
+        loss = loss_fn(model(xt[idx].to(device)), yt[idx].to(device))
         loss.backward()
         opt.step()
         total += loss.item() * len(idx)
     return total / samples
 
 
-def torch_state(model: torch.nn.Module, prepare: Callable = lambda t: t):
-    """PyTorch's side: the model, Adam(1e-3), CrossEntropyLoss and how inputs are laid out."""
-    return model, torch.optim.Adam(model.parameters(), lr=1e-3), torch.nn.CrossEntropyLoss(), prepare
+def torch_state(model: torch.nn.Module, prepare: Callable = lambda t: t, device: str = "cpu"):
+    """PyTorch's side: the model (moved to `device`), Adam(1e-3), CrossEntropyLoss, how inputs are laid
+    out, and the device batches go to."""
+    model = model.to(device)
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3), torch.nn.CrossEntropyLoss(), prepare, device
 
 
 def measure(threads: int, rounds: int, x: np.ndarray, y: np.ndarray, contenders: Dict[str, Callable],

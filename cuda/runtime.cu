@@ -1,6 +1,5 @@
-// Device queries, the per-device stream, allocation and copies. Allocation is plain cudaMalloc for
-// now (cudaFree waits for the device, so freeing under queued kernels is safe); a caching allocator
-// replaces it behind the same two functions.
+// Device queries, the per-device stream and copies. Device memory comes from allocator.cu, page-locked
+// host memory from pinned.cu.
 #include <mutex>
 #include <string>
 #include <vector>
@@ -54,32 +53,15 @@ std::string runtime_version() {
   return "host emulation";  // IRONNET_CUDA=EMULATE: cuda/emulation stands in for the runtime
 #else
   int version = 0;
-  cudaRuntimeGetVersion(&version);
+  check(cudaRuntimeGetVersion(&version), "cudaRuntimeGetVersion");
   return std::to_string(version / 1000) + "." + std::to_string((version % 1000) / 10);
 #endif
 }
 
-void* device_alloc(size_t nbytes, int device) {
-  const int count = device_count();
-  if (device < 0 || device >= count)
-    fail<DeviceError>("cuda allocation: device cuda:", device, " is not available (", count, " CUDA devices)");
-  DeviceGuard guard(device);
-  void* ptr = nullptr;
-  check(cudaMalloc(&ptr, nbytes ? nbytes : 1), "cudaMalloc");
-  return ptr;
-}
-
-void device_free(void* ptr, int device) noexcept {
-  int previous = 0;
-  if (cudaGetDevice(&previous) != cudaSuccess) return;
-  cudaSetDevice(device);
-  cudaFree(ptr);
-  cudaSetDevice(previous);
-}
-
 void copy_host_to_device(void* dst, const void* src, size_t nbytes, int device) {
   DeviceGuard guard(device);
-  // From pageable memory the call returns once `src` has been staged, so the caller may reuse it.
+  // From pageable memory the call returns once `src` has been staged, so the caller may reuse it; from
+  // page-locked memory it returns at once (the caller keeps `src` intact: see cuda_api.h).
   check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, stream(device)), "copy to cuda (cudaMemcpyAsync)");
 }
 
@@ -93,6 +75,20 @@ void copy_device_to_host(void* dst, const void* src, size_t nbytes, int device) 
 void copy_device_to_device(void* dst, const void* src, size_t nbytes, int device) {
   DeviceGuard guard(device);
   check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToDevice, stream(device)), "cuda copy (cudaMemcpyAsync)");
+}
+
+void copy_between_devices(void* dst, int dst_device, const void* src, int src_device, size_t nbytes) {
+  // The source is final once the kernels queued on its device have run; the host then waits for the
+  // copy itself, so that later work on either device (a block reused after its tensor is freed, say)
+  // cannot overtake it. Such copies are rare (moving a model between GPUs): simple beats overlapped.
+  {
+    DeviceGuard guard(src_device);
+    check(cudaStreamSynchronize(stream(src_device)), "copy between cuda devices (source stream)");
+  }
+  DeviceGuard guard(dst_device);
+  check(cudaMemcpyPeerAsync(dst, dst_device, src, src_device, nbytes, stream(dst_device)),
+        "copy between cuda devices (cudaMemcpyPeerAsync)");
+  check(cudaStreamSynchronize(stream(dst_device)), "copy between cuda devices");
 }
 
 void memset_zero(void* ptr, size_t nbytes, int device) {

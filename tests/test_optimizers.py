@@ -170,7 +170,7 @@ def test_errors(rng):
         optimizers.Adam().apply([w], [w, w])
     with pytest.raises(ValueError, match=r"gradient \(3, 2\) does not match its weight \(2, 3\)"):
         optimizers.Adam().apply([ironnet.tensor(np.zeros((3, 2), np.float32))], [w])
-    with pytest.raises(TypeError, match="sgd_update_: the weight must be float32, got int64"):
+    with pytest.raises(TypeError, match="sgd_update_multi_: the weight must be float32, got int64"):
         optimizers.SGD().apply([ironnet.tensor([1, 2])], [ironnet.tensor([1, 2])])
     with pytest.raises(ValueError, match="need one more value than boundaries"):
         schedules.PiecewiseConstantDecay([1, 2], [0.1])

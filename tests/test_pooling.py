@@ -260,13 +260,6 @@ def test_backward_errors():
         ironnet._C.global_max_pool2d_backward(impl(dy), impl(argmax), [2, 3, 3, 4])
 
 
-@pytest.mark.cuda
-def test_cuda_tensor_is_refused():
-    x = ironnet.tensor(np.zeros((1, 2, 2, 1), np.float32)).to("cuda")
-    with pytest.raises(ValueError, match=r"max_pool2d: not implemented on cuda yet"):
-        ops.max_pool2d(x)
-
-
 def test_empty_batch_and_channels():
     for shape in ((0, 5, 5, 3), (2, 5, 5, 0)):
         x = ironnet.tensor(np.zeros(shape, np.float32), requires_grad=True)

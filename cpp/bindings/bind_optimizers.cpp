@@ -26,6 +26,17 @@ void bind_optimizers(py::module_& m) {
       py::arg("w"), py::arg("g"), py::arg("velocity"), py::arg("lr"), py::arg("momentum"), py::arg("nesterov"),
       py::arg("weight_decay") = 0.0f, py::arg("grad_scale") = 1.0f, py::arg("clip_value") = 0.0f);
   m.def(
+      "sgd_update_multi_",
+      [](std::vector<Tensor> w, const std::vector<Tensor>& g, std::vector<Tensor> velocity,
+         const std::vector<float>& grad_scales, float lr, float momentum, bool nesterov, float weight_decay,
+         float clip_value) {
+        py::gil_scoped_release release;
+        ops::sgd_update_multi_(w, g, velocity, grad_scales, options(lr, weight_decay, 1.0f, clip_value), momentum,
+                               nesterov);
+      },
+      py::arg("w"), py::arg("g"), py::arg("velocity"), py::arg("grad_scales"), py::arg("lr"), py::arg("momentum"),
+      py::arg("nesterov"), py::arg("weight_decay") = 0.0f, py::arg("clip_value") = 0.0f);
+  m.def(
       "rmsprop_update_",
       [](Tensor w, const Tensor& g, Tensor mean_square, std::optional<Tensor> momentum_buf, float lr, float rho,
          float momentum, float epsilon, float weight_decay, float grad_scale, float clip_value) {
@@ -35,6 +46,18 @@ void bind_optimizers(py::module_& m) {
       },
       py::arg("w"), py::arg("g"), py::arg("mean_square"), py::arg("momentum_buf"), py::arg("lr"), py::arg("rho"),
       py::arg("momentum"), py::arg("epsilon"), py::arg("weight_decay") = 0.0f, py::arg("grad_scale") = 1.0f,
+      py::arg("clip_value") = 0.0f);
+  m.def(
+      "rmsprop_update_multi_",
+      [](std::vector<Tensor> w, const std::vector<Tensor>& g, std::vector<Tensor> mean_square,
+         std::vector<Tensor> momentum_buf, const std::vector<float>& grad_scales, float lr, float rho, float momentum,
+         float epsilon, float weight_decay, float clip_value) {
+        py::gil_scoped_release release;
+        ops::rmsprop_update_multi_(w, g, mean_square, momentum_buf, grad_scales,
+                                   options(lr, weight_decay, 1.0f, clip_value), rho, momentum, epsilon);
+      },
+      py::arg("w"), py::arg("g"), py::arg("mean_square"), py::arg("momentum_buf"), py::arg("grad_scales"),
+      py::arg("lr"), py::arg("rho"), py::arg("momentum"), py::arg("epsilon"), py::arg("weight_decay") = 0.0f,
       py::arg("clip_value") = 0.0f);
   m.def(
       "adam_update_",
@@ -60,6 +83,8 @@ void bind_optimizers(py::module_& m) {
       py::arg("beta2"), py::arg("epsilon"), py::arg("step"), py::arg("weight_decay") = 0.0f,
       py::arg("clip_value") = 0.0f);
   m.def("sum_of_squares", &ops::sum_of_squares, py::arg("x"), py::call_guard<py::gil_scoped_release>());
+  m.def("sum_of_squares_multi", &ops::sum_of_squares_multi, py::arg("xs"),
+        py::call_guard<py::gil_scoped_release>());
 }
 
 }  // namespace ironnet::bindings

@@ -46,6 +46,18 @@ void bind_runtime(py::module_& m) {
   m.def("cuda_synchronize", &cuda::synchronize, py::arg("index") = 0, py::call_guard<py::gil_scoped_release>());
   m.def("cuda_allow_tf32", &allow_tf32);
   m.def("cuda_set_allow_tf32", &set_allow_tf32, py::arg("allow"));
+  m.def(
+      "cuda_memory_stats",
+      [](int index) {
+        const cuda::MemoryStats s = cuda::memory_stats(index);
+        py::dict out;
+        out["allocated"] = s.allocated;
+        out["reserved"] = s.reserved;
+        out["peak_allocated"] = s.peak_allocated;
+        return out;
+      },
+      py::arg("index") = 0);
+  m.def("cuda_empty_cache", &cuda::empty_cache, py::call_guard<py::gil_scoped_release>());
 }
 
 }  // namespace ironnet::bindings

@@ -129,18 +129,21 @@ void bind_tensor(py::module_& m) {
           },
           "A contiguous copy on the same device")
       .def(
-          "to", [](const Tensor& t, const std::string& device) {
+          "to", [](const Tensor& t, const std::string& device, bool non_blocking) {
             const Device target = parse_device(device);
             py::gil_scoped_release release;
-            return t.to(target);
+            return t.to(target, non_blocking);
           },
-          py::arg("device"))
+          py::arg("device"), py::arg("non_blocking") = false)
+      .def("pin_memory", &Tensor::pin_memory, py::call_guard<py::gil_scoped_release>(),
+           "A contiguous copy in page-locked host memory (itself when already pinned)")
+      .def("is_pinned", &Tensor::is_pinned)
       .def(
-          "copy_from", [](Tensor& t, const Tensor& src) {
+          "copy_from", [](Tensor& t, const Tensor& src, bool non_blocking) {
             py::gil_scoped_release release;
-            t.copy_from(src);
+            t.copy_from(src, non_blocking);
           },
-          py::arg("src"));
+          py::arg("src"), py::arg("non_blocking") = false);
 }
 
 }  // namespace ironnet::bindings

@@ -21,6 +21,7 @@ py::dtype numpy_dtype(DType dtype);
 void bind_tensor(py::module_& m);
 void bind_dlpack(py::module_& m);
 void bind_runtime(py::module_& m);
+void bind_block_cache(py::module_& m);
 void bind_gemm(py::module_& m);
 void bind_elementwise(py::module_& m);
 void bind_optimizers(py::module_& m);

@@ -54,6 +54,7 @@ PYBIND11_MODULE(_C, m) {
   bindings::bind_tensor(m);
   bindings::bind_dlpack(m);
   bindings::bind_runtime(m);
+  bindings::bind_block_cache(m);
   bindings::bind_gemm(m);
   bindings::bind_elementwise(m);
   bindings::bind_optimizers(m);

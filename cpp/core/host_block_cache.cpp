@@ -1,19 +1,27 @@
 #include "core/host_block_cache.h"
 
-#include <map>
 #include <mutex>
 
+#include "core/block_cache.h"
 #include "ironnet/storage.h"
 
 namespace ironnet::host_block_cache {
 namespace {
 
-constexpr size_t kGranule = size_t{64} << 10;
+// Exact-size reuse of whole blocks rounded to 64 KiB (no splitting: aligned_host_alloc's blocks can
+// only go back to the system whole, and near sizes already share a rounded size).
+BlockCache::Policy policy() {
+  BlockCache::Policy p;
+  p.granule = p.segment_granule = size_t{64} << 10;
+  p.split = false;
+  p.max_idle_bytes = kMaxIdleBytes;
+  return p;
+}
 
 struct Cache {
   std::mutex mutex;  // ops allocate with the GIL released, from any thread
-  std::multimap<size_t, void*> idle;  // rounded size -> block
-  size_t idle_bytes = 0;
+  BlockCache blocks{policy(), [](size_t nbytes) { return aligned_host_alloc(nbytes); },
+                    [](void* block) { aligned_host_free(block); }};
 };
 
 // Never destroyed: tensors freed during interpreter shutdown may still release into it.
@@ -22,38 +30,18 @@ Cache& cache() {
   return *instance;
 }
 
-size_t rounded_size(size_t nbytes) { return (nbytes + kGranule - 1) / kGranule * kGranule; }
-
 }  // namespace
 
 void* acquire(size_t nbytes) {
-  const size_t size = rounded_size(nbytes);
   Cache& c = cache();
-  {
-    std::lock_guard<std::mutex> lock(c.mutex);
-    const auto it = c.idle.find(size);
-    if (it != c.idle.end()) {
-      void* block = it->second;
-      c.idle.erase(it);
-      c.idle_bytes -= size;
-      return block;
-    }
-  }
-  return aligned_host_alloc(size);
+  std::lock_guard<std::mutex> lock(c.mutex);
+  return c.blocks.acquire(nbytes);  // aligned_host_alloc throws std::bad_alloc rather than return null
 }
 
-void release(void* block, size_t nbytes) {
-  const size_t size = rounded_size(nbytes);
+void release(void* block) {
   Cache& c = cache();
-  {
-    std::lock_guard<std::mutex> lock(c.mutex);
-    if (c.idle_bytes + size <= kMaxIdleBytes) {
-      c.idle.emplace(size, block);
-      c.idle_bytes += size;
-      return;
-    }
-  }
-  aligned_host_free(block);
+  std::lock_guard<std::mutex> lock(c.mutex);
+  c.blocks.release(block);
 }
 
 }  // namespace ironnet::host_block_cache

@@ -17,8 +17,8 @@ constexpr size_t kMaxIdleBytes = size_t{1} << 30;
 
 // A 64-byte-aligned block of at least nbytes (nbytes >= kMinBytes; rounded up to 64 KiB, so near
 // sizes share blocks): an idle cached one of that rounded size when there is one, its contents
-// garbage. Give it back with release(block, the same nbytes).
+// garbage. Give it back with release(block).
 void* acquire(size_t nbytes);
-void release(void* block, size_t nbytes);
+void release(void* block);
 
 }  // namespace ironnet::host_block_cache

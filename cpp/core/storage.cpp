@@ -40,7 +40,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
     if (nbytes >= host_block_cache::kMinBytes) {
       void* data = host_block_cache::acquire(nbytes);
       return std::shared_ptr<Storage>(
-          new Storage(data, nbytes, device, [data, nbytes] { host_block_cache::release(data, nbytes); }));
+          new Storage(data, nbytes, device, [data] { host_block_cache::release(data); }));
     }
     void* data = aligned_host_alloc(nbytes);
     return std::shared_ptr<Storage>(new Storage(data, nbytes, device, [data] { aligned_host_free(data); }));
@@ -49,6 +49,11 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   const int index = device.index;
   return std::shared_ptr<Storage>(
       new Storage(data, nbytes, device, [data, index] { cuda::device_free(data, index); }));
+}
+
+std::shared_ptr<Storage> Storage::allocate_pinned(size_t nbytes) {
+  void* data = cuda::pinned_alloc(nbytes);
+  return std::shared_ptr<Storage>(new Storage(data, nbytes, Device{}, [data] { cuda::pinned_free(data); }, true));
 }
 
 std::shared_ptr<Storage> Storage::borrow(void* data, size_t nbytes, Device device,

@@ -2,8 +2,10 @@
 
 #include <cstring>
 
+#include "ironnet/cuda/copy.h"
 #include "ironnet/cuda_api.h"
 #include "ironnet/errors.h"
+#include "ops/device.h"
 
 namespace ironnet {
 
@@ -129,9 +131,26 @@ void copy_strided_host(char* dst, const Shape& dst_strides, const char* src, con
   }
 }
 
+// Same-device copy between two CUDA views (any strides; the destination repeats no element).
+void copy_on_device(const Tensor& dst, const Tensor& src) {
+  if (dst.is_contiguous() && src.is_contiguous()) {
+    cuda::copy_device_to_device(dst.raw_data(), src.raw_data(), static_cast<size_t>(dst.numel()) * dst.itemsize(),
+                                dst.device().index);
+  } else if constexpr (ops::kCudaBuilt) {
+    cuda::strided_copy(dst.raw_data(), dst.strides().data(), src.raw_data(), src.strides().data(),
+                       dst.shape().data(), static_cast<int>(dst.dim()), dst.itemsize(), dst.device().index);
+  }
+}
+
+bool repeats_elements(const Tensor& t) {
+  for (int64_t d = 0; d < t.dim(); ++d)
+    if (t.stride(d) == 0 && t.size(d) > 1) return true;
+  return false;
+}
+
 }  // namespace
 
-void Tensor::copy_from(const Tensor& src) {
+void Tensor::copy_from(const Tensor& src, bool non_blocking) {
   if (src.shape_ != shape_ || src.dtype_ != dtype_)
     fail<ValueError>("Tensor.copy_from: destination ", shape_str(shape_), " ", dtype_name(dtype_),
                      " but source ", shape_str(src.shape_), " ", dtype_name(src.dtype_));
@@ -142,29 +161,43 @@ void Tensor::copy_from(const Tensor& src) {
                       src.strides_, shape_, item);
     return;
   }
-  if (!is_contiguous())
-    fail<ValueError>("Tensor.copy_from: a non-contiguous destination on ", dd.str(), " is not supported");
+  if (numel() == 0) return;
+  // GPU threads writing one element from several sources would race (the host writes them in order).
+  if (dd.is_cuda() && repeats_elements(*this))
+    fail<ValueError>("Tensor.copy_from: the destination ", shape_str(shape_), " with strides ", shape_str(strides_),
+                     " on ", dd.str(), " repeats elements (a stride-0 dimension); copy into a tensor that does not");
   const size_t nbytes = static_cast<size_t>(numel()) * item;
-  if (dd.is_cuda() && sd.is_cuda()) {
-    if (dd.index == sd.index && src.is_contiguous()) {
-      cuda::copy_device_to_device(raw_data(), src.raw_data(), nbytes, dd.index);
-    } else {
-      // A strided source (e.g. .contiguous() of a transposed view) or another device: gather through
-      // the host. Slow, but correct; a strided device copy kernel can replace it when it matters.
-      const Tensor host = src.to(Device{});
-      cuda::copy_host_to_device(raw_data(), host.raw_data(), nbytes, dd.index);
-    }
-  } else if (dd.is_cuda()) {
-    const Tensor host = src.contiguous();
-    cuda::copy_host_to_device(raw_data(), host.raw_data(), nbytes, dd.index);
-  } else {
-    // Device to host: bring the whole span the view covers, then gather on the host.
-    const int64_t span = span_elements(src.shape_, src.strides_);
-    Tensor staging = Tensor::empty({span}, dtype_, Device{});
-    cuda::copy_device_to_host(staging.raw_data(), src.raw_data(), static_cast<size_t>(span) * item, sd.index);
-    copy_strided_host(static_cast<char*>(raw_data()), strides_, static_cast<const char*>(staging.raw_data()),
-                      src.strides_, shape_, item);
+  if (dd == sd) {
+    copy_on_device(*this, src);
+    return;
   }
+  if (dd.is_cpu()) {
+    // Device to host: gather on the device, then one copy of just the elements (it waits for them).
+    const Tensor packed = src.contiguous();
+    const Tensor landing = is_contiguous() ? *this : empty(shape_, dtype_, dd);
+    cuda::copy_device_to_host(landing.raw_data(), packed.raw_data(), nbytes, sd.index);
+    if (!is_contiguous())
+      copy_strided_host(static_cast<char*>(raw_data()), strides_, static_cast<const char*>(landing.raw_data()),
+                        landing.strides_, shape_, item);
+    return;
+  }
+  // To a GPU: the bytes land contiguous (in this tensor, or in a buffer scattered into it after).
+  const Tensor landing = is_contiguous() ? *this : empty(shape_, dtype_, dd);
+  if (sd.is_cuda()) {
+    const Tensor packed = src.contiguous();
+    cuda::copy_between_devices(landing.raw_data(), dd.index, packed.raw_data(), sd.index, nbytes);
+  } else {
+    const Tensor packed = src.contiguous();  // a strided pinned view packs into pageable memory
+    cuda::copy_host_to_device(landing.raw_data(), packed.raw_data(), nbytes, dd.index);
+    if (packed.is_pinned()) {
+      // The copy may still run: keep the pinned block from reuse until it ends, or wait for it.
+      if (non_blocking)
+        cuda::record_pinned_use(packed.storage()->data(), dd.index);
+      else
+        cuda::synchronize(dd.index);
+    }
+  }
+  if (!is_contiguous()) copy_on_device(*this, landing);
 }
 
 Tensor Tensor::contiguous() const {
@@ -174,11 +207,21 @@ Tensor Tensor::contiguous() const {
   return out;
 }
 
-Tensor Tensor::to(Device target) const {
+Tensor Tensor::to(Device target, bool non_blocking) const {
   if (target == device()) return *this;
   if (target.is_cuda() && !cuda::compiled())
     fail<DeviceError>("Tensor.to('", target.str(), "'): ironnet was built without CUDA");
   Tensor out = empty(shape_, dtype_, target);
+  out.copy_from(*this, non_blocking);
+  return out;
+}
+
+Tensor Tensor::pin_memory() const {
+  if (!device().is_cpu())
+    fail<ValueError>("Tensor.pin_memory: only CPU tensors can be pinned, this one is on ", device().str());
+  if (is_pinned()) return *this;
+  const size_t nbytes = static_cast<size_t>(numel()) * itemsize();
+  Tensor out(Storage::allocate_pinned(nbytes), 0, shape_, contiguous_strides(shape_), dtype_);
   out.copy_from(*this);
   return out;
 }

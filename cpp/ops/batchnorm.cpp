@@ -3,22 +3,34 @@
 #include <cmath>
 
 #include "ironnet/batchnorm.h"
+#include "ironnet/cuda/batchnorm.h"
 #include "ironnet/errors.h"
+#include "ops/device.h"
 
 namespace ironnet::ops {
 namespace {
 
-void check_float_cpu(const char* op, const char* name, const Tensor& t) {
+void check_float(const char* op, const char* name, const Tensor& t) {
   if (t.dtype() != DType::Float32)
     fail<TypeError>(op, ": ", name, " must be float32, got ", dtype_name(t.dtype()), " ", shape_str(t.shape()));
-  if (!t.device().is_cpu())
-    fail<ValueError>(op, ": ", name, " ", shape_str(t.shape()), " is on ", t.device().str(),
-                     "; not implemented on cuda yet (CPU only until the CUDA backend issue)");
 }
+
+// Scratch for the CUDA kernels: the double partials of the column sums (8-byte elements: there is no
+// float64 dtype) and kBatchNormCoefficients floats per channel.
+struct CudaScratch {
+  Tensor partials, coefficients;
+  CudaScratch(const cpu::BatchNormDims& d, Device device, bool with_partials)
+      : coefficients(Tensor::empty({cuda::kBatchNormCoefficients * d.channels}, DType::Float32, device)) {
+    if constexpr (kCudaBuilt)
+      if (with_partials) partials = Tensor::empty({cuda::batch_norm_partials(d)}, DType::Int64, device);
+  }
+  double* sums() const { return partials.defined() ? static_cast<double*>(partials.raw_data()) : nullptr; }
+  float* coefs() const { return coefficients.data<float>(); }
+};
 
 // x viewed as (outer, C, inner) around the normalized axis.
 cpu::BatchNormDims dims_of(const char* op, const Tensor& x, int64_t axis) {
-  check_float_cpu(op, "x", x);
+  check_float(op, "x", x);
   const int64_t rank = x.dim();
   if (rank < 2)
     fail<ValueError>(op, ": x must have rank >= 2 (a batch axis and a feature axis), got ", shape_str(x.shape()));
@@ -36,7 +48,7 @@ cpu::BatchNormDims dims_of(const char* op, const Tensor& x, int64_t axis) {
 // A (C,) per-channel tensor, as a contiguous one.
 Tensor channel_vector(const char* op, const char* name, const Tensor& t, const Tensor& x, int64_t channels,
                       int64_t axis) {
-  check_float_cpu(op, name, t);
+  check_float(op, name, t);
   if (t.dim() != 1 || t.size(0) != channels)
     fail<ValueError>(op, ": ", name, " must have shape (", channels, ",) to match axis ", axis, " of x ",
                      shape_str(x.shape()), ", got ", shape_str(t.shape()));
@@ -58,6 +70,8 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x, const Tenso
   constexpr const char* op = "batch_norm";
   const cpu::BatchNormDims d = dims_of(op, x, axis);
   const int64_t C = d.channels;
+  const Device device = common_device(op, {{"x", &x}, {"gamma", gamma}, {"beta", beta}, {"moving_mean", &moving_mean},
+                                           {"moving_variance", &moving_variance}});
   const Tensor g = gamma ? channel_vector(op, "gamma", *gamma, x, C, axis) : Tensor();
   const Tensor b = beta ? channel_vector(op, "beta", *beta, x, C, axis) : Tensor();
   for (auto [name, t] : {std::pair<const char*, Tensor*>{"moving_mean", &moving_mean}, {"moving_variance", &moving_variance}}) {
@@ -73,9 +87,17 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x, const Tenso
   Tensor y = Tensor::empty(x.shape(), DType::Float32, x.device());
   Tensor mean = Tensor::empty({C}, DType::Float32, x.device());
   Tensor inv_std = Tensor::empty({C}, DType::Float32, x.device());
-  cpu::batch_norm_train_forward(d, xc.data<float>(), data_or_null(g), data_or_null(b), momentum, epsilon,
-                                moving_mean.data<float>(), moving_variance.data<float>(), y.data<float>(),
-                                mean.data<float>(), inv_std.data<float>());
+  if (device.is_cpu()) {
+    cpu::batch_norm_train_forward(d, xc.data<float>(), data_or_null(g), data_or_null(b), momentum, epsilon,
+                                  moving_mean.data<float>(), moving_variance.data<float>(), y.data<float>(),
+                                  mean.data<float>(), inv_std.data<float>());
+  } else if constexpr (kCudaBuilt) {
+    const CudaScratch scratch(d, device, true);
+    cuda::batch_norm_train_forward(d, xc.data<float>(), data_or_null(g), data_or_null(b), momentum, epsilon,
+                                   moving_mean.data<float>(), moving_variance.data<float>(), y.data<float>(),
+                                   mean.data<float>(), inv_std.data<float>(), scratch.sums(), scratch.coefs(),
+                                   device.index);
+  }
   return {y, mean, inv_std};
 }
 
@@ -84,6 +106,8 @@ Tensor batch_norm_inference(const Tensor& x, const Tensor* gamma, const Tensor* 
   constexpr const char* op = "batch_norm";
   const cpu::BatchNormDims d = dims_of(op, x, axis);
   const int64_t C = d.channels;
+  const Device device = common_device(op, {{"x", &x}, {"gamma", gamma}, {"beta", beta}, {"moving_mean", &moving_mean},
+                                           {"moving_variance", &moving_variance}});
   const Tensor g = gamma ? channel_vector(op, "gamma", *gamma, x, C, axis) : Tensor();
   const Tensor b = beta ? channel_vector(op, "beta", *beta, x, C, axis) : Tensor();
   const Tensor mm = channel_vector(op, "moving_mean", moving_mean, x, C, axis);
@@ -91,8 +115,14 @@ Tensor batch_norm_inference(const Tensor& x, const Tensor* gamma, const Tensor* 
   check_epsilon(op, epsilon);
   const Tensor xc = x.contiguous();
   Tensor y = Tensor::empty(x.shape(), DType::Float32, x.device());
-  cpu::batch_norm_inference_forward(d, xc.data<float>(), data_or_null(g), data_or_null(b), mm.data<float>(),
-                                    mv.data<float>(), epsilon, y.data<float>());
+  if (device.is_cpu()) {
+    cpu::batch_norm_inference_forward(d, xc.data<float>(), data_or_null(g), data_or_null(b), mm.data<float>(),
+                                      mv.data<float>(), epsilon, y.data<float>());
+  } else if constexpr (kCudaBuilt) {
+    const CudaScratch scratch(d, device, false);
+    cuda::batch_norm_inference_forward(d, xc.data<float>(), data_or_null(g), data_or_null(b), mm.data<float>(),
+                                       mv.data<float>(), epsilon, y.data<float>(), scratch.coefs(), device.index);
+  }
   return y;
 }
 
@@ -102,7 +132,9 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
   constexpr const char* op = "batch_norm_backward";
   const cpu::BatchNormDims d = dims_of(op, x, axis);
   const int64_t C = d.channels;
-  check_float_cpu(op, "dy", dy);
+  check_float(op, "dy", dy);
+  const Device device = common_device(op, {{"dy", &dy}, {"x", &x}, {"mean", &mean}, {"inv_std", &inv_std},
+                                           {"gamma", gamma}});
   if (dy.shape() != x.shape())
     fail<ValueError>(op, ": dy ", shape_str(dy.shape()), " and x ", shape_str(x.shape()), " must have the same shape");
   const Tensor m = channel_vector(op, "mean", mean, x, C, axis);
@@ -114,8 +146,15 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
   if (need_dgamma) grads.dgamma = Tensor::empty({C}, DType::Float32, x.device());
   if (need_dbeta) grads.dbeta = Tensor::empty({C}, DType::Float32, x.device());
   auto out = [](Tensor& t) { return t.defined() ? t.data<float>() : nullptr; };
-  cpu::batch_norm_backward(d, dyc.data<float>(), xc.data<float>(), m.data<float>(), s.data<float>(), data_or_null(g),
-                           batch_statistics, out(grads.dx), out(grads.dgamma), out(grads.dbeta));
+  if (device.is_cpu()) {
+    cpu::batch_norm_backward(d, dyc.data<float>(), xc.data<float>(), m.data<float>(), s.data<float>(),
+                             data_or_null(g), batch_statistics, out(grads.dx), out(grads.dgamma), out(grads.dbeta));
+  } else if constexpr (kCudaBuilt) {
+    const CudaScratch scratch(d, device, true);
+    cuda::batch_norm_backward(d, dyc.data<float>(), xc.data<float>(), m.data<float>(), s.data<float>(),
+                              data_or_null(g), batch_statistics, out(grads.dx), out(grads.dgamma), out(grads.dbeta),
+                              scratch.sums(), scratch.coefs(), device.index);
+  }
   return grads;
 }
 

@@ -1,6 +1,6 @@
 // Batch normalization entry points on Tensors (Keras 3 BatchNormalization semantics): validate once,
-// make inputs contiguous, allocate outputs, call the CPU kernels (ironnet/batchnorm.h). CPU only for
-// now: a CUDA tensor gets a ValueError naming the op.
+// make inputs contiguous, allocate outputs and scratch, call the CPU kernels (ironnet/batchnorm.h) or the
+// CUDA ones (ironnet/cuda/batchnorm.h); every tensor of a call on one device (else a ValueError).
 //
 // x: any rank >= 2, float32; `axis` (negative counts from the end) is the normalized axis, of size C.
 // gamma, beta: (C,) or null (scale=False / center=False). Per-channel tensors are (C,).

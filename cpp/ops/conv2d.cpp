@@ -1,6 +1,8 @@
 #include "ops/conv2d.h"
 
+#include "ironnet/cuda/conv2d.h"
 #include "ironnet/errors.h"
+#include "ops/device.h"
 
 namespace ironnet::ops {
 namespace {
@@ -9,10 +11,13 @@ void check(const char* op, const char* name, const Tensor& t, int64_t rank, cons
   if (t.dtype() != DType::Float32)
     fail<TypeError>(op, ": ", name, " must be float32, got ", dtype_name(t.dtype()), " ", shape_str(t.shape()));
   if (t.dim() != rank) fail<ValueError>(op, ": ", name, " must be ", rank, "-D ", layout, ", got ", shape_str(t.shape()));
-  if (!t.device().is_cpu())
-    fail<ValueError>(op, ": ", name, " is on ", t.device().str(),
-                     "; not implemented on cuda yet (CPU only until the CUDA backend issue)");
 }
+
+// A float32 GPU buffer of n elements for a launcher's workspace (none when n == 0).
+Tensor workspace(int64_t n, Device device) {
+  return n == 0 ? Tensor() : Tensor::empty({n}, DType::Float32, device);
+}
+float* data_or_null(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
 
 std::string pair_str(int64_t a, int64_t b) { return shape_str({a, b}); }
 
@@ -55,10 +60,35 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor* b, const Con
   constexpr const char* op = "conv2d";
   const cpu::Conv2dShape s = conv2d_shape(op, x_in, w_in, g);
   const Tensor bias = b ? conv2d_bias(op, *b, s, w_in) : Tensor();
+  const Device device = common_device(op, {{"x", &x_in}, {"kernel", &w_in}, {"bias", b}});
   const Tensor x = x_in.contiguous(), w = w_in.contiguous();
   Tensor y = Tensor::empty({s.n, s.ho, s.wo, s.c_out}, DType::Float32, x.device());
-  cpu::conv2d_forward(s, x.data<float>(), w.data<float>(), b ? bias.data<float>() : nullptr, relu, y.data<float>());
+  if (device.is_cpu())
+    cpu::conv2d_forward(s, x.data<float>(), w.data<float>(), b ? bias.data<float>() : nullptr, relu, y.data<float>());
+  else if constexpr (kCudaBuilt)
+    cuda::conv2d_forward(s, x.data<float>(), w.data<float>(), b ? bias.data<float>() : nullptr, relu,
+                         y.data<float>(), device.index);
   return y;
+}
+
+void conv2d_backward_cuda(const cpu::Conv2dShape& s, const Tensor& dy, const Tensor* relu_y, const Tensor& x,
+                          const Tensor& w, Conv2dGrads& grads) {
+  if constexpr (kCudaBuilt) {
+    const Device device = dy.device();
+    const float* mask = relu_y ? relu_y->data<float>() : nullptr;
+    if (grads.dx.defined())
+      cuda::conv2d_backward_data(s, dy.data<float>(), mask, w.data<float>(), grads.dx.data<float>(), device.index);
+    if (grads.dw.defined()) {
+      const Tensor slices = workspace(cuda::conv2d_backward_weight_workspace(s), device);
+      cuda::conv2d_backward_weight(s, dy.data<float>(), mask, x.data<float>(), grads.dw.data<float>(),
+                                   data_or_null(slices), device.index);
+    }
+    if (grads.db.defined()) {
+      const Tensor slices = workspace(cuda::conv2d_backward_bias_workspace(s), device);
+      cuda::conv2d_backward_bias(s, dy.data<float>(), mask, grads.db.data<float>(), data_or_null(slices),
+                                 device.index);
+    }
+  }
 }
 
 Conv2dGrads conv2d_backward(const Tensor& dy_in, const Tensor& x_in, const Tensor& w_in, const Conv2dGeometry& g,
@@ -78,15 +108,19 @@ Conv2dGrads conv2d_backward(const Tensor& dy_in, const Tensor& x_in, const Tenso
                        shape_str(out_shape));
     relu_y = relu_output->contiguous();
   }
+  const Device device =
+      common_device(op, {{"dy", &dy_in}, {"x", &x_in}, {"kernel", &w_in}, {"relu output", relu_output}});
   const Tensor dy = dy_in.contiguous(), x = x_in.contiguous(), w = w_in.contiguous();
   Conv2dGrads grads;
   if (need_dx) grads.dx = Tensor::empty(x.shape(), DType::Float32, x.device());
   if (need_dw) grads.dw = Tensor::empty(w.shape(), DType::Float32, w.device());
   if (need_db) grads.db = Tensor::empty({s.c_out}, DType::Float32, w.device());
   if (!(need_dx || need_dw || need_db)) return grads;
-  auto out = [](const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; };
-  cpu::conv2d_backward(s, dy.data<float>(), relu_output ? relu_y.data<float>() : nullptr, x.data<float>(),
-                       w.data<float>(), out(grads.dx), out(grads.dw), out(grads.db));
+  if (device.is_cpu())
+    cpu::conv2d_backward(s, dy.data<float>(), relu_output ? relu_y.data<float>() : nullptr, x.data<float>(),
+                         w.data<float>(), data_or_null(grads.dx), data_or_null(grads.dw), data_or_null(grads.db));
+  else
+    conv2d_backward_cuda(s, dy, relu_output ? &relu_y : nullptr, x, w, grads);
   return grads;
 }
 

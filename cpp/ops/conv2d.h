@@ -19,6 +19,11 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor* b, const Conv2dGeo
 struct Conv2dGrads {
   Tensor dx, dw, db;  // undefined where not asked for
 };
+// The backward on the GPU, for op entries that checked everything already: writes each defined tensor
+// of grads from contiguous dy, relu_y (or null), x and w, all on dy's CUDA device.
+void conv2d_backward_cuda(const cpu::Conv2dShape& s, const Tensor& dy, const Tensor* relu_y, const Tensor& x,
+                          const Tensor& w, Conv2dGrads& grads);
+
 // dy: (N, Ho, Wo, C_out). dx, dw and db of conv2d, each only when asked for, from one pass over dy.
 // With relu_output (the forward's output when it applied relu), dy is first masked where that output
 // is 0, in the same pass.

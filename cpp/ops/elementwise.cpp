@@ -24,12 +24,6 @@ void axpy_(Tensor& y, const Tensor& x, float alpha) {
     cuda::axpy(y.numel(), alpha, xc.data<float>(), y.data<float>(), device.index);
 }
 
-void require_cpu(const char* op, const Tensor& t) {
-  if (!t.device().is_cpu())
-    fail<ValueError>(op, ": not implemented on ", t.device().str(),
-                     " yet (CPU only until the CUDA backend issue); move the tensor with .cpu()");
-}
-
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
   const size_t rank = std::max(a.size(), b.size());
   Shape out(rank);
@@ -72,11 +66,9 @@ Tensor binary(cpu::BinaryOp kind, const Tensor& a, const Tensor& b) {
   if (a.dtype() != DType::Float32 || b.dtype() != DType::Float32)
     fail<TypeError>(op, ": expected float32 tensors, got ", shape_str(a.shape()), " ", dtype_name(a.dtype()),
                     " and ", shape_str(b.shape()), " ", dtype_name(b.dtype()));
-  if (a.device() != b.device())
-    fail<ValueError>(op, ": operands on different devices: ", a.device().str(), " and ", b.device().str());
-  require_cpu(op, a);
+  const Device device = common_device(op, {{"a", &a}, {"b", &b}});
   const Shape shape = broadcast_shapes(op, a.shape(), b.shape());
-  Tensor out = Tensor::empty(shape, DType::Float32, a.device());
+  Tensor out = Tensor::empty(shape, DType::Float32, device);
   if (out.numel() == 0) return out;
 
   // Coalesce: drop size-1 dimensions, merge a dimension into the next when both operands step
@@ -96,8 +88,12 @@ Tensor binary(cpu::BinaryOp kind, const Tensor& a, const Tensor& b) {
     }
   }
   if (sizes.empty()) sizes = {1}, as = {0}, bs = {0};
-  cpu::binary(kind, static_cast<int>(sizes.size()), sizes.data(), a.data<float>(), as.data(), b.data<float>(),
-              bs.data(), out.data<float>());
+  const int rank = static_cast<int>(sizes.size());
+  if (device.is_cpu())
+    cpu::binary(kind, rank, sizes.data(), a.data<float>(), as.data(), b.data<float>(), bs.data(), out.data<float>());
+  else if constexpr (kCudaBuilt)
+    cuda::binary(kind, rank, sizes.data(), a.data<float>(), as.data(), b.data<float>(), bs.data(), out.data<float>(),
+                 device.index);
   return out;
 }
 

@@ -15,7 +15,4 @@ Tensor binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b);
 // The broadcast of two shapes; ValueError naming `op` and both shapes when they do not broadcast.
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 
-// Throws ValueError "<op>: not implemented on cuda yet" for a tensor that is not on the CPU.
-void require_cpu(const char* op, const Tensor& t);
-
 }  // namespace ironnet::ops

@@ -1,4 +1,5 @@
-// Embedding entry points on Tensors: checks once, then the CPU gather / scatter-add kernels.
+// Embedding entry points on Tensors: checks once, then the gather / scatter-add kernels of the
+// tensors' device (CPU or CUDA; ids and table, or ids and dy, on one device).
 #pragma once
 #include <cstdint>
 

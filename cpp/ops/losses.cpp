@@ -2,32 +2,30 @@
 
 #include <cmath>
 
+#include "ironnet/cuda/losses.h"
 #include "ironnet/errors.h"
 #include "ironnet/losses.h"
+#include "ops/device.h"
+#include "ops/index_check.h"
 
 namespace ironnet::ops {
 namespace {
 using cpu::ElementwiseLoss;
-
-void check_cpu(const char* op, const Tensor& t) {
-  if (!t.device().is_cpu())
-    fail<ValueError>(op, ": not implemented on cuda yet (CPU only until the CUDA backend issue)");
-}
 
 void check_float(const char* op, const char* name, const Tensor& t) {
   if (t.dtype() != DType::Float32)
     fail<TypeError>(op, ": ", name, " ", shape_str(t.shape()), " must be float32, got ", dtype_name(t.dtype()));
 }
 
-// y_true and y_pred: float32, same shape, on the CPU.
-void check_dense(const char* op, const Tensor& y_true, const Tensor& y_pred) {
+// y_true and y_pred: float32, same shape, on one device (returned).
+Device check_dense(const char* op, const Tensor& y_true, const Tensor& y_pred) {
   check_float(op, "y_pred", y_pred);
   check_float(op, "y_true", y_true);
-  check_cpu(op, y_pred);
-  check_cpu(op, y_true);
+  const Device device = common_device(op, {{"y_true", &y_true}, {"y_pred", &y_pred}});
   if (y_true.shape() != y_pred.shape())
     fail<ValueError>(op, ": y_true ", shape_str(y_true.shape()), " and y_pred ", shape_str(y_pred.shape()),
                      " must have the same shape");
+  return device;
 }
 
 // The class axis is the last one and holds at least one class.
@@ -43,18 +41,39 @@ Tensor scalar(double value) {
   return out;
 }
 
+// Where a CUDA forward writes its loss: a 0-d float32 tensor on the device, and 8-byte scratch for the
+// double partials of its two-pass reduction (there is no float64 dtype).
+struct CudaLoss {
+  Tensor loss, partials;
+  explicit CudaLoss(Device device)
+      : loss(Tensor::empty({}, DType::Float32, device)),
+        partials(Tensor::empty({cuda::kLossPartials}, DType::Int64, device)) {}
+  double* scratch() const { return static_cast<double*>(partials.raw_data()); }
+  float* value() const { return loss.data<float>(); }
+};
+
 Tensor dense_forward(const char* op, ElementwiseLoss kind, const Tensor& y_true, const Tensor& y_pred, float delta) {
-  check_dense(op, y_true, y_pred);
+  const Device device = check_dense(op, y_true, y_pred);
   const Tensor t = y_true.contiguous(), p = y_pred.contiguous();
-  return scalar(cpu::elementwise_loss_forward(kind, p.numel(), t.data<float>(), p.data<float>(), delta));
+  if (device.is_cpu())
+    return scalar(cpu::elementwise_loss_forward(kind, p.numel(), t.data<float>(), p.data<float>(), delta));
+  CudaLoss out(device);
+  if constexpr (kCudaBuilt)
+    cuda::elementwise_loss_forward(kind, p.numel(), t.data<float>(), p.data<float>(), delta, out.scratch(),
+                                   out.value(), device.index);
+  return out.loss;
 }
 
 Tensor dense_backward(const char* op, ElementwiseLoss kind, const Tensor& y_true, const Tensor& y_pred, float delta,
                       float grad) {
-  check_dense(op, y_true, y_pred);
+  const Device device = check_dense(op, y_true, y_pred);
   const Tensor t = y_true.contiguous(), p = y_pred.contiguous();
-  Tensor out = Tensor::empty(p.shape(), DType::Float32, p.device());
-  cpu::elementwise_loss_backward(kind, p.numel(), t.data<float>(), p.data<float>(), delta, grad, out.data<float>());
+  Tensor out = Tensor::empty(p.shape(), DType::Float32, device);
+  if (device.is_cpu())
+    cpu::elementwise_loss_backward(kind, p.numel(), t.data<float>(), p.data<float>(), delta, grad, out.data<float>());
+  else if constexpr (kCudaBuilt)
+    cuda::elementwise_loss_backward(kind, p.numel(), t.data<float>(), p.data<float>(), delta, grad, out.data<float>(),
+                                    device.index);
   return out;
 }
 
@@ -68,14 +87,13 @@ ElementwiseLoss bce_kind(bool from_logits) {
 }
 
 // Labels: int32/int64 of y_pred's shape without the class axis (or with a class axis of 1), every
-// one in [0, classes). Returns the number of rows.
-int64_t check_sparse(const char* op, const Tensor& labels, const Tensor& y_pred) {
+// one in [0, classes) (checked by check_label_range once contiguous). Returns their device.
+Device check_sparse(const char* op, const Tensor& labels, const Tensor& y_pred) {
   check_float(op, "y_pred", y_pred);
   if (labels.dtype() != DType::Int32 && labels.dtype() != DType::Int64)
     fail<TypeError>(op, ": labels ", shape_str(labels.shape()), " must be int32 or int64 class indices, got ",
                     dtype_name(labels.dtype()));
-  check_cpu(op, y_pred);
-  check_cpu(op, labels);
+  const Device device = common_device(op, {{"labels", &labels}, {"y_pred", &y_pred}});
   classes_of(op, y_pred);
   Shape rows_shape(y_pred.shape().begin(), y_pred.shape().end() - 1);
   Shape with_one = rows_shape;
@@ -83,15 +101,38 @@ int64_t check_sparse(const char* op, const Tensor& labels, const Tensor& y_pred)
   if (labels.shape() != rows_shape && labels.shape() != with_one)
     fail<ValueError>(op, ": labels ", shape_str(labels.shape()), " do not match y_pred ", shape_str(y_pred.shape()),
                      ": expected labels of shape ", shape_str(rows_shape), " or ", shape_str(with_one));
-  return shape_numel(rows_shape);
+  return device;
+}
+
+// labels: contiguous.
+void check_label_range(const char* op, const Tensor& labels, int64_t classes) {
+  if (const auto bad = first_out_of_range(labels, classes))
+    fail<ValueError>(op, ": label ", bad->value, " at position ", bad->position, " is out of range for ", classes,
+                     " classes (expected 0 <= label < ", classes, ")");
 }
 
 template <class Label>
-void check_label_range(const char* op, const Label* labels, int64_t rows, int64_t classes) {
-  for (int64_t r = 0; r < rows; ++r)
-    if (labels[r] < 0 || labels[r] >= classes)
-      fail<ValueError>(op, ": label ", static_cast<int64_t>(labels[r]), " at position ", r,
-                       " is out of range for ", classes, " classes (expected 0 <= label < ", classes, ")");
+Tensor sparse_forward(Device device, const Tensor& labels, const Tensor& pred, bool from_logits) {
+  const int64_t classes = pred.size(pred.dim() - 1), rows = labels.numel();
+  if (device.is_cpu())
+    return scalar(cpu::sparse_categorical_crossentropy_forward(rows, classes, labels.data<Label>(), pred.data<float>(),
+                                                                from_logits));
+  CudaLoss out(device);
+  if constexpr (kCudaBuilt)
+    cuda::sparse_categorical_crossentropy_forward(rows, classes, labels.data<Label>(), pred.data<float>(), from_logits,
+                                                  out.scratch(), out.value(), device.index);
+  return out.loss;
+}
+
+template <class Label>
+void sparse_backward(Device device, const Tensor& labels, const Tensor& pred, bool from_logits, float grad, Tensor& out) {
+  const int64_t classes = pred.size(pred.dim() - 1), rows = labels.numel();
+  if (device.is_cpu())
+    cpu::sparse_categorical_crossentropy_backward(rows, classes, labels.data<Label>(), pred.data<float>(), from_logits,
+                                                  grad, out.data<float>());
+  else if constexpr (kCudaBuilt)
+    cuda::sparse_categorical_crossentropy_backward(rows, classes, labels.data<Label>(), pred.data<float>(),
+                                                   from_logits, grad, out.data<float>(), device.index);
 }
 }  // namespace
 
@@ -128,55 +169,54 @@ Tensor binary_crossentropy_backward(const Tensor& y_true, const Tensor& y_pred, 
 
 Tensor categorical_crossentropy(const Tensor& y_true, const Tensor& y_pred, bool from_logits) {
   constexpr const char* op = "categorical_crossentropy";
-  check_dense(op, y_true, y_pred);
+  const Device device = check_dense(op, y_true, y_pred);
   const int64_t classes = classes_of(op, y_pred);
   const Tensor t = y_true.contiguous(), p = y_pred.contiguous();
-  return scalar(cpu::categorical_crossentropy_forward(p.numel() / classes, classes, t.data<float>(), p.data<float>(),
-                                                      from_logits));
+  const int64_t rows = p.numel() / classes;
+  if (device.is_cpu())
+    return scalar(cpu::categorical_crossentropy_forward(rows, classes, t.data<float>(), p.data<float>(), from_logits));
+  CudaLoss out(device);
+  if constexpr (kCudaBuilt)
+    cuda::categorical_crossentropy_forward(rows, classes, t.data<float>(), p.data<float>(), from_logits,
+                                           out.scratch(), out.value(), device.index);
+  return out.loss;
 }
 Tensor categorical_crossentropy_backward(const Tensor& y_true, const Tensor& y_pred, bool from_logits, float grad) {
   constexpr const char* op = "categorical_crossentropy_backward";
-  check_dense(op, y_true, y_pred);
+  const Device device = check_dense(op, y_true, y_pred);
   const int64_t classes = classes_of(op, y_pred);
   const Tensor t = y_true.contiguous(), p = y_pred.contiguous();
-  Tensor out = Tensor::empty(p.shape(), DType::Float32, p.device());
-  cpu::categorical_crossentropy_backward(p.numel() / classes, classes, t.data<float>(), p.data<float>(), from_logits,
-                                         grad, out.data<float>());
+  const int64_t rows = p.numel() / classes;
+  Tensor out = Tensor::empty(p.shape(), DType::Float32, device);
+  if (device.is_cpu())
+    cpu::categorical_crossentropy_backward(rows, classes, t.data<float>(), p.data<float>(), from_logits, grad,
+                                           out.data<float>());
+  else if constexpr (kCudaBuilt)
+    cuda::categorical_crossentropy_backward(rows, classes, t.data<float>(), p.data<float>(), from_logits, grad,
+                                            out.data<float>(), device.index);
   return out;
 }
 
 Tensor sparse_categorical_crossentropy(const Tensor& labels, const Tensor& y_pred, bool from_logits) {
   constexpr const char* op = "sparse_categorical_crossentropy";
-  const int64_t rows = check_sparse(op, labels, y_pred);
-  const int64_t classes = y_pred.size(y_pred.dim() - 1);
+  const Device device = check_sparse(op, labels, y_pred);
   const Tensor l = labels.contiguous(), p = y_pred.contiguous();
-  double loss = 0.0;
-  if (l.dtype() == DType::Int32) {
-    check_label_range(op, l.data<int32_t>(), rows, classes);
-    loss = cpu::sparse_categorical_crossentropy_forward(rows, classes, l.data<int32_t>(), p.data<float>(), from_logits);
-  } else {
-    check_label_range(op, l.data<int64_t>(), rows, classes);
-    loss = cpu::sparse_categorical_crossentropy_forward(rows, classes, l.data<int64_t>(), p.data<float>(), from_logits);
-  }
-  return scalar(loss);
+  check_label_range(op, l, p.size(p.dim() - 1));
+  return l.dtype() == DType::Int32 ? sparse_forward<int32_t>(device, l, p, from_logits)
+                                   : sparse_forward<int64_t>(device, l, p, from_logits);
 }
 
 Tensor sparse_categorical_crossentropy_backward(const Tensor& labels, const Tensor& y_pred, bool from_logits,
                                                 float grad) {
   constexpr const char* op = "sparse_categorical_crossentropy_backward";
-  const int64_t rows = check_sparse(op, labels, y_pred);
-  const int64_t classes = y_pred.size(y_pred.dim() - 1);
+  const Device device = check_sparse(op, labels, y_pred);
   const Tensor l = labels.contiguous(), p = y_pred.contiguous();
-  Tensor out = Tensor::empty(p.shape(), DType::Float32, p.device());
-  if (l.dtype() == DType::Int32) {
-    check_label_range(op, l.data<int32_t>(), rows, classes);
-    cpu::sparse_categorical_crossentropy_backward(rows, classes, l.data<int32_t>(), p.data<float>(), from_logits, grad,
-                                                  out.data<float>());
-  } else {
-    check_label_range(op, l.data<int64_t>(), rows, classes);
-    cpu::sparse_categorical_crossentropy_backward(rows, classes, l.data<int64_t>(), p.data<float>(), from_logits, grad,
-                                                  out.data<float>());
-  }
+  check_label_range(op, l, p.size(p.dim() - 1));
+  Tensor out = Tensor::empty(p.shape(), DType::Float32, device);
+  if (l.dtype() == DType::Int32)
+    sparse_backward<int32_t>(device, l, p, from_logits, grad, out);
+  else
+    sparse_backward<int64_t>(device, l, p, from_logits, grad, out);
   return out;
 }
 

@@ -5,7 +5,7 @@
 // mean over the rows, for the categorical ones). Every backward returns d(loss)/d(y_pred) * grad,
 // grad being the upstream gradient of that scalar, as a new tensor of y_pred's shape.
 // y_true, y_pred: float32, same shape (labels: int32/int64 of y_pred's shape without its last axis,
-// or with a last axis of 1). CPU only for now.
+// or with a last axis of 1). The loss is a 0-d tensor on the inputs' device; the grad scale is a host float.
 #pragma once
 #include "ironnet/tensor.h"
 

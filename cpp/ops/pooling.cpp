@@ -3,22 +3,21 @@
 #include <algorithm>
 #include <limits>
 
+#include "ironnet/cuda/pooling.h"
 #include "ironnet/errors.h"
 #include "ironnet/pooling.h"
+#include "ops/device.h"
 
 namespace ironnet::ops {
 namespace {
 
 std::string pair_str(Pair p) { return shape_str({p[0], p[1]}); }
 
-// A float32 (dtype int32 for argmax) CPU tensor of rank `rank`, returned contiguous.
+// A float32 (dtype int32 for argmax) tensor of rank `rank`, returned contiguous.
 Tensor checked(const char* op, const Tensor& t, const char* name, DType dtype, int64_t rank, const char* layout) {
   if (t.dtype() != dtype)
     fail<TypeError>(op, ": ", name, " must be ", dtype_name(dtype), ", got ", dtype_name(t.dtype()), " ",
                     shape_str(t.shape()));
-  if (!t.device().is_cpu())
-    fail<ValueError>(op, ": not implemented on cuda yet (CPU only until the CUDA backend issue); got ", name, " ",
-                     shape_str(t.shape()), " on ", t.device().str());
   if (t.dim() != rank)
     fail<ValueError>(op, ": ", name, " must be ", layout, ", got ", shape_str(t.shape()));
   return t.contiguous();
@@ -95,7 +94,10 @@ cpu::Pool2dGeometry global_geometry(const char* op, const Shape& input) {
 std::pair<Tensor, Tensor> max_pool(const Tensor& x, const cpu::Pool2dGeometry& g) {
   Tensor y = Tensor::empty(output_shape(g), DType::Float32, x.device());
   Tensor argmax = Tensor::empty(output_shape(g), DType::Int32, x.device());
-  cpu::max_pool2d_forward(g, x.data<float>(), y.data<float>(), argmax.data<int32_t>());
+  if (x.device().is_cpu())
+    cpu::max_pool2d_forward(g, x.data<float>(), y.data<float>(), argmax.data<int32_t>());
+  else if constexpr (kCudaBuilt)
+    cuda::max_pool2d_forward(g, x.data<float>(), y.data<float>(), argmax.data<int32_t>(), x.device().index);
   return {y, argmax};
 }
 
@@ -104,20 +106,30 @@ Tensor max_pool_backward(const char* op, const Tensor& dy, const Tensor& argmax,
   if (argmax.shape() != dy.shape())
     fail<ValueError>(op, ": argmax ", shape_str(argmax.shape()), " and dy ", shape_str(dy.shape()),
                      " must have the same shape");
-  Tensor dx = Tensor::empty(input_shape, DType::Float32, dy.device());
-  cpu::max_pool2d_backward(g, dy.data<float>(), argmax.data<int32_t>(), dx.data<float>());
+  const Device device = common_device(op, {{"dy", &dy}, {"argmax", &argmax}});
+  Tensor dx = Tensor::empty(input_shape, DType::Float32, device);
+  if (device.is_cpu())
+    cpu::max_pool2d_backward(g, dy.data<float>(), argmax.data<int32_t>(), dx.data<float>());
+  else if constexpr (kCudaBuilt)
+    cuda::max_pool2d_backward(g, dy.data<float>(), nullptr, argmax.data<int32_t>(), dx.data<float>(), device.index);
   return dx;
 }
 
 Tensor avg_pool(const Tensor& x, const cpu::Pool2dGeometry& g) {
   Tensor y = Tensor::empty(output_shape(g), DType::Float32, x.device());
-  cpu::avg_pool2d_forward(g, x.data<float>(), y.data<float>());
+  if (x.device().is_cpu())
+    cpu::avg_pool2d_forward(g, x.data<float>(), y.data<float>());
+  else if constexpr (kCudaBuilt)
+    cuda::avg_pool2d_forward(g, x.data<float>(), y.data<float>(), x.device().index);
   return y;
 }
 
 Tensor avg_pool_backward(const Tensor& dy, const Shape& input_shape, const cpu::Pool2dGeometry& g) {
   Tensor dx = Tensor::empty(input_shape, DType::Float32, dy.device());
-  cpu::avg_pool2d_backward(g, dy.data<float>(), dx.data<float>());
+  if (dy.device().is_cpu())
+    cpu::avg_pool2d_backward(g, dy.data<float>(), dx.data<float>());
+  else if constexpr (kCudaBuilt)
+    cuda::avg_pool2d_backward(g, dy.data<float>(), dx.data<float>(), dy.device().index);
   return dx;
 }
 

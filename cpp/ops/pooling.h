@@ -1,5 +1,6 @@
 // Pooling entry points on NHWC (channels-last) float32 Tensors: validate once, make the input
-// contiguous, allocate the outputs, call the CPU kernels (ironnet/pooling.h). CPU only for now.
+// contiguous, allocate the outputs, call the CPU kernels (ironnet/pooling.h) or the GPU's
+// (ironnet/cuda/pooling.h) on the input's device (dy and argmax must share one).
 //
 // x: (N, H, W, C). pool and strides: (h, w), each >= 1. padding: "valid" (windows inside the image)
 // or "same" (Keras/TensorFlow: out = ceil(in / stride), pad_total = max((out - 1) * stride + pool - in, 0),

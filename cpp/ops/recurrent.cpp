@@ -1,7 +1,9 @@
 #include "ops/recurrent.h"
 
+#include "ironnet/cuda/recurrent.h"
 #include "ironnet/errors.h"
 #include "ironnet/recurrent.h"
+#include "ops/device.h"
 
 namespace ironnet::ops {
 namespace {
@@ -11,9 +13,6 @@ void check_tensor(const std::string& op, const char* name, const Tensor& t, int6
     fail<TypeError>(op, ": ", name, " must be ", dtype_name(dtype), ", got ", dtype_name(t.dtype()), " ",
                     shape_str(t.shape()));
   if (t.dim() != rank) fail<ValueError>(op, ": ", name, " must be ", rank, "-D, got ", shape_str(t.shape()));
-  if (!t.device().is_cpu())
-    fail<ValueError>(op, ": ", name, " is on ", t.device().str(),
-                     "; not implemented on cuda yet (CPU only until the CUDA backend issue)");
 }
 
 void check_shape(const std::string& op, const char* name, const Tensor& t, const Shape& want, const char* meaning) {
@@ -94,6 +93,29 @@ cpu::RnnShape check_inputs(const RecurrentInputs& in, const RecurrentConfig& con
   return s;
 }
 
+// The device every operand shares (ValueError naming each one's shape and device when they differ);
+// backward adds its own operands.
+Device operands_device(const std::string& op, const RecurrentInputs& in, const Tensor* workspace = nullptr,
+                       const Tensor* dy = nullptr, const Tensor* dh_last = nullptr, const Tensor* dc_last = nullptr) {
+  return common_device(op.c_str(), {{"x", &in.x},
+                                    {"kernel", &in.kernel},
+                                    {"recurrent_kernel", &in.recurrent_kernel},
+                                    {"bias", in.bias},
+                                    {"h0", in.h0},
+                                    {"c0", in.c0},
+                                    {"mask", in.mask},
+                                    {"recurrent_mask", in.recurrent_mask},
+                                    {"workspace", workspace},
+                                    {"dy", dy},
+                                    {"dh_last", dh_last},
+                                    {"dc_last", dc_last}});
+}
+
+// Scratch for the CUDA launchers (the CPU kernels keep theirs per thread). Released when the op
+// returns, with its kernels possibly still queued: safe, because memory is freed (or handed back to
+// the cache) in the order of the device's one stream.
+Tensor cuda_scratch(int64_t floats, Device device) { return Tensor::empty({floats}, DType::Float32, device); }
+
 float* ptr(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
 
 // Contiguous copies (or the tensors themselves) of the operands, kept alive while the kernels run.
@@ -114,13 +136,13 @@ struct Dense {
 
 RecurrentOutputs recurrent_forward(const RecurrentInputs& in, const RecurrentConfig& config, bool training) {
   const cpu::RnnShape s = check_inputs(in, config);
+  const Device device = operands_device(config.cell, in);
   const Dense d(in);
-  const Device cpu_device = in.x.device();
   RecurrentOutputs out;
-  out.y = Tensor::empty({s.batch, s.steps, s.units}, DType::Float32, cpu_device);
-  out.h_last = Tensor::empty({s.batch, s.units}, DType::Float32, cpu_device);
-  if (s.cell == cpu::RnnCell::Lstm) out.c_last = Tensor::empty({s.batch, s.units}, DType::Float32, cpu_device);
-  if (training) out.workspace = Tensor::empty({cpu::rnn_workspace_floats(s)}, DType::Float32, cpu_device);
+  out.y = Tensor::empty({s.batch, s.steps, s.units}, DType::Float32, device);
+  out.h_last = Tensor::empty({s.batch, s.units}, DType::Float32, device);
+  if (s.cell == cpu::RnnCell::Lstm) out.c_last = Tensor::empty({s.batch, s.units}, DType::Float32, device);
+  if (training) out.workspace = Tensor::empty({cpu::rnn_workspace_floats(s)}, DType::Float32, device);
 
   cpu::RnnForwardArgs a;
   a.shape = s;
@@ -132,7 +154,12 @@ RecurrentOutputs recurrent_forward(const RecurrentInputs& in, const RecurrentCon
   a.mask = d.mask_data(), a.recurrent_mask = ptr(d.recurrent_mask);
   a.y = out.y.data<float>(), a.h_last = out.h_last.data<float>(), a.c_last = ptr(out.c_last);
   a.workspace = ptr(out.workspace);
-  cpu::rnn_forward(a);
+  if (device.is_cpu()) {
+    cpu::rnn_forward(a);
+  } else if constexpr (kCudaBuilt) {
+    const Tensor scratch = cuda_scratch(cuda::rnn_forward_scratch_floats(s, training), device);
+    cuda::rnn_forward(a, scratch.data<float>(), device.index);
+  }
   return out;
 }
 
@@ -141,6 +168,7 @@ RecurrentGrads recurrent_backward(const RecurrentInputs& in, const RecurrentConf
                                   const bool need[6]) {
   const std::string op = config.cell + "_backward";
   const cpu::RnnShape s = check_inputs(in, config);
+  const Device device = operands_device(op, in, &workspace, &dy_in, dh_last, dc_last);
   const Dense d(in);
   check_tensor(op, "workspace", workspace, 1, DType::Float32);
   if (workspace.size(0) != cpu::rnn_workspace_floats(s))
@@ -156,9 +184,8 @@ RecurrentGrads recurrent_backward(const RecurrentInputs& in, const RecurrentConf
       check_shape(op, "dh_last/dc_last", *t, {s.batch, s.units}, "batch, units");
     }
 
-  const Device cpu_device = in.x.device();
   auto grad_like = [&](bool wanted, const Tensor& t) {
-    return wanted ? Tensor::empty(t.shape(), DType::Float32, cpu_device) : Tensor();
+    return wanted ? Tensor::empty(t.shape(), DType::Float32, device) : Tensor();
   };
   const bool lstm = s.cell == cpu::RnnCell::Lstm;
   RecurrentGrads g;
@@ -166,8 +193,8 @@ RecurrentGrads recurrent_backward(const RecurrentInputs& in, const RecurrentConf
   g.dkernel = grad_like(need[1], d.kernel);
   g.drecurrent_kernel = grad_like(need[2], d.recurrent_kernel);
   g.dbias = grad_like(need[3] && d.bias.defined(), d.bias);
-  g.dh0 = need[4] ? Tensor::empty({s.batch, s.units}, DType::Float32, cpu_device) : Tensor();
-  g.dc0 = need[5] && lstm ? Tensor::empty({s.batch, s.units}, DType::Float32, cpu_device) : Tensor();
+  g.dh0 = need[4] ? Tensor::empty({s.batch, s.units}, DType::Float32, device) : Tensor();
+  g.dc0 = need[5] && lstm ? Tensor::empty({s.batch, s.units}, DType::Float32, device) : Tensor();
 
   cpu::RnnBackwardArgs a;
   a.shape = s;
@@ -179,7 +206,12 @@ RecurrentGrads recurrent_backward(const RecurrentInputs& in, const RecurrentConf
   a.dbias = ptr(g.dbias);
   if (s.cell == cpu::RnnCell::GruResetAfter && a.dbias) a.drecurrent_bias = a.dbias + cpu::rnn_gate_count(s.cell) * s.units;
   a.dh0 = ptr(g.dh0), a.dc0 = ptr(g.dc0);
-  cpu::rnn_backward(a);
+  if (device.is_cpu()) {
+    cpu::rnn_backward(a);
+  } else if constexpr (kCudaBuilt) {
+    const Tensor scratch = cuda_scratch(cuda::rnn_backward_scratch_floats(s), device);
+    cuda::rnn_backward(a, scratch.data<float>(), device.index);
+  }
   return g;
 }
 

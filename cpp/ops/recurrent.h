@@ -1,5 +1,6 @@
 // The fused recurrent sequence ops (LSTM, GRU, simple RNN): validate once, allocate, run the CPU
-// kernels of ironnet/recurrent.h. CPU only: a CUDA tensor gets a ValueError naming the op.
+// kernels of ironnet/recurrent.h or their CUDA twins (ironnet/cuda/recurrent.h) on the operands'
+// device; operands on different devices get a ValueError naming the op and each operand's device.
 #pragma once
 #include <string>
 
@@ -18,7 +19,7 @@ struct RecurrentConfig {
   std::string recurrent_activation = "sigmoid";
 };
 
-// Operands (float32 CPU tensors; the optional ones null when absent):
+// Operands (float32 tensors on one device; the optional ones null when absent):
 //   x (B, T, I), kernel (I, kH), recurrent_kernel (H, kH),
 //   bias (kH,) -- GRU with reset_after: (2, kH), row 0 input bias, row 1 recurrent bias --
 //   h0, c0 (B, H) (c0 LSTM only), mask (B, T) int32 (0 = padded step), recurrent_mask (B, H).

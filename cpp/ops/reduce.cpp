@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <utility>
 
+#include "ironnet/cuda/elementwise.h"
+#include "ironnet/cuda/reduce.h"
 #include "ironnet/elementwise.h"
 #include "ironnet/errors.h"
-#include "ops/elementwise.h"
+#include "ops/device.h"
 
 namespace ironnet::ops {
 namespace {
@@ -13,7 +15,6 @@ namespace {
 void require_float32(const char* op, const Tensor& x) {
   if (x.dtype() != DType::Float32)
     fail<TypeError>(op, ": expected a float32 tensor, got ", shape_str(x.shape()), " ", dtype_name(x.dtype()));
-  require_cpu(op, x);
 }
 
 // Sums x over the dimensions flagged in `reduced` into a fresh contiguous tensor of `out_shape`,
@@ -26,10 +27,15 @@ Tensor reduce(const Tensor& x, const std::vector<bool>& reduced, const Shape& ou
     if (reduced[d]) count *= x.size(static_cast<int64_t>(d));
   const double scale = divide_by_count ? scale_per_count / static_cast<double>(count) : scale_per_count;
   if (out.numel() == 0) return out;
+  const Device device = x.device();
   float* dst = out.data<float>();
   if (x.numel() == 0) {  // an empty sum: 0 (or 0/0 = NaN for a mean)
     const float value = static_cast<float>(0.0 * scale);
-    for (int64_t i = 0; i < out.numel(); ++i) dst[i] = value;
+    if (device.is_cpu()) {
+      for (int64_t i = 0; i < out.numel(); ++i) dst[i] = value;
+    } else if constexpr (kCudaBuilt) {
+      cuda::fill(out.numel(), value, dst, device.index);
+    }
     return out;
   }
   // Split the dimensions into kept and reduced lists. The kernel walks each list with its own
@@ -54,8 +60,21 @@ Tensor reduce(const Tensor& x, const std::vector<bool>& reduced, const Shape& ou
   };
   coalesce(kept, ks, kst);
   coalesce(summed, rs, rst);
-  cpu::reduce_sum(x.data<float>(), static_cast<int>(ks.size()), ks.data(), kst.data(), static_cast<int>(rs.size()),
-                  rs.data(), rst.data(), scale, dst);
+  if (device.is_cpu()) {
+    cpu::reduce_sum(x.data<float>(), static_cast<int>(ks.size()), ks.data(), kst.data(), static_cast<int>(rs.size()),
+                    rs.data(), rst.data(), scale, dst);
+  } else if constexpr (kCudaBuilt) {
+    const cuda::ReduceDims dims{static_cast<int>(ks.size()), ks.data(), kst.data(),
+                                static_cast<int>(rs.size()), rs.data(), rst.data()};
+    // Partial sums of split reductions, in doubles: allocated as float32 pairs (a fresh allocation is
+    // aligned far beyond 8 bytes).
+    const int64_t workspace_bytes = cuda::reduce_sum_workspace_bytes(dims);
+    Tensor workspace;
+    if (workspace_bytes > 0)
+      workspace = Tensor::empty({workspace_bytes / static_cast<int64_t>(sizeof(float))}, DType::Float32, device);
+    cuda::reduce_sum(x.data<float>(), dims, scale, dst, workspace.defined() ? workspace.raw_data() : nullptr,
+                     device.index);
+  }
   return out;
 }
 

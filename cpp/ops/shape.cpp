@@ -1,7 +1,8 @@
 #include "ops/shape.h"
 
+#include "ironnet/cuda/shape.h"
 #include "ironnet/errors.h"
-#include "ops/elementwise.h"
+#include "ops/device.h"
 
 namespace ironnet::ops {
 
@@ -18,11 +19,11 @@ Tensor concatenate(const std::vector<Tensor>& tensors, int64_t axis) {
   shape[dim] = 0;
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
-    require_cpu(op, t);
     if (t.dtype() != first.dtype())
       fail<TypeError>(op, ": tensor ", i, " is ", dtype_name(t.dtype()), " but tensor 0 is ", dtype_name(first.dtype()));
     if (t.device() != first.device())
-      fail<ValueError>(op, ": tensor ", i, " is on ", t.device().str(), " but tensor 0 is on ", first.device().str());
+      fail<ValueError>(op, ": tensor ", i, " ", shape_str(t.shape()), " is on ", t.device().str(), " but tensor 0 ",
+                       shape_str(first.shape()), " is on ", first.device().str());
     bool match = t.dim() == rank;
     for (int64_t d = 0; match && d < rank; ++d) match = d == dim || t.size(d) == first.size(d);
     if (!match)
@@ -30,10 +31,23 @@ Tensor concatenate(const std::vector<Tensor>& tensors, int64_t axis) {
                        shape_str(first.shape()), " (only axis ", dim, " may differ)");
     shape[dim] += t.size(dim);
   }
-  Tensor out = Tensor::empty(shape, first.dtype(), first.device());
+  const Device device = first.device();
+  Tensor out = Tensor::empty(shape, first.dtype(), device);
+  // out seen as (outer, shape[dim] * inner): input t fills columns [start, start + t.size(dim)) * inner.
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < dim; ++d) outer *= shape[d];
+  for (int64_t d = dim + 1; d < rank; ++d) inner *= shape[d];
+  const auto item = static_cast<int64_t>(out.itemsize());
   int64_t start = 0;
   for (const Tensor& t : tensors) {
-    out.narrow(dim, start, t.size(dim)).copy_from(t);
+    if (device.is_cpu()) {
+      out.narrow(dim, start, t.size(dim)).copy_from(t);
+    } else if constexpr (kCudaBuilt) {
+      const Tensor src = t.contiguous();
+      const int64_t row_bytes = t.size(dim) * inner * item;
+      cuda::copy_rows(static_cast<char*>(out.raw_data()) + start * inner * item, shape[dim] * inner * item,
+                      src.raw_data(), row_bytes, row_bytes, outer, device.index);
+    }
     start += t.size(dim);
   }
   return out;

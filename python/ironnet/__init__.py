@@ -1,7 +1,7 @@
 """ironnet: deep learning on hand-written C++ (OpenMP + SIMD) and CUDA kernels."""
 from . import _C
 from . import activations, autograd, baselines, callbacks, cuda, datasets, initializers, layers, losses, metrics, models, ops, optimizers, plot
-from . import convert
+from . import convert, devices
 from .random import set_random_seed
 from .autograd import no_grad
 from .config import (

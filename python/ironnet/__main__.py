@@ -70,7 +70,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="ironnet-output", help="folder for the saved model and plots")
     parser.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1, help="fit's progress display")
+    parser.add_argument("--device", default="cpu", help="where to train: 'cpu', 'cuda' or 'cuda:N'")
     args = parser.parse_args(argv)
+    try:
+        device = ironnet.devices.canonical(args.device, "--device")
+    except (TypeError, ValueError, RuntimeError) as error:
+        parser.error(str(error))  # exits with status 2 and the message, before any work
 
     ironnet.show_config()
     ironnet.set_random_seed(args.seed)
@@ -83,11 +88,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     model.compile(optimizers.Adam(args.learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
     history = model.fit(x_tr, y_tr, epochs=args.epochs, batch_size=args.batch_size, validation_split=0.1,
-                        verbose=args.verbose)
+                        verbose=args.verbose, device=device)
     seconds = time.perf_counter() - start
     trained = len(history.epoch) * int(len(x_tr) * 0.9)
     loss, accuracy = model.evaluate(x_te, y_te, batch_size=1000, verbose=0)
-    print(f"\nTrained {len(history.epoch)} epochs in {seconds:.1f} s ({trained / seconds:,.0f} samples/s)")
+    print(f"\nTrained {len(history.epoch)} epochs on {device} in {seconds:.1f} s ({trained / seconds:,.0f} samples/s)")
     print(f"Test accuracy on {name}: {accuracy:.4f} (loss {loss:.4f})")
 
     os.makedirs(args.out, exist_ok=True)

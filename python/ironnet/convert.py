@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple, Union
 
 import numpy as np
 
+from . import devices
 from .layers.bidirectional import Bidirectional
 from .layers.recurrent import GRU, LSTM, SimpleRNN
 
@@ -108,10 +109,10 @@ def to_torch(layers: Layers) -> Dict[str, np.ndarray]:
             if not cell.built:
                 raise ValueError(f"convert: {cell.name} is not built yet; call it once or build the model first")
             key = f"_l{k}{suffix}"
-            out[f"weight_ih{key}"] = _gate_blocks(cell, cell.kernel.numpy()).T.copy()
-            out[f"weight_hh{key}"] = _gate_blocks(cell, cell.recurrent_kernel.numpy()).T.copy()
+            out[f"weight_ih{key}"] = _gate_blocks(cell, devices.to_host(cell.kernel)).T.copy()
+            out[f"weight_hh{key}"] = _gate_blocks(cell, devices.to_host(cell.recurrent_kernel)).T.copy()
             if cell.use_bias:
-                bias = _gate_blocks(cell, cell.bias.numpy())
+                bias = _gate_blocks(cell, devices.to_host(cell.bias))
                 if bias.ndim == 2:  # GRU reset_after: its two biases are PyTorch's two
                     out[f"bias_ih{key}"], out[f"bias_hh{key}"] = bias[0].copy(), bias[1].copy()
                 else:

@@ -9,7 +9,8 @@ over the class axis (the last) and average over the batch. Probabilities are cli
 [1e-7, 1 - 1e-7] in float32 as Keras does (categorical rows are first normalized to sum to 1).
 
 Shapes: y_true, y_pred: (..., d) float32, equal shapes; sparse labels: (...) or (..., 1) int32/int64
-class indices for y_pred (..., classes). CPU only for now.
+class indices for y_pred (..., classes). NumPy targets and labels are copied to y_pred's device; the
+loss is a 0-d tensor on that device (CPU or CUDA).
 
 Unlike Keras, the functions (`mean_squared_error`, `mse`, ...) return the reduced scalar, not the
 per-sample losses, and `get('mse')` returns a loss object rather than that function.
@@ -45,38 +46,39 @@ __all__ = [
 
 
 # --- conversions at the boundary ----------------------------------------------------------------
-def _as_tensor(x: Any, op: str, name: str) -> Tensor:
+def _as_tensor(x: Any, op: str, name: str, device: str = "cpu") -> Tensor:
+    """Tensors pass through; array-likes are viewed on the CPU (no copy) or copied once to `device`."""
     if isinstance(x, Tensor):
         return x
     array = np.asarray(x)
     if array.dtype.kind == "f" and array.dtype != np.float32:
         array = array.astype(np.float32)
     try:
-        return Tensor(_C.TensorImpl.from_numpy(np.ascontiguousarray(array), copy=False))
+        return Tensor(_C.TensorImpl.from_numpy(np.ascontiguousarray(array), copy=False)).to(device)
     except TypeError as err:
         raise TypeError(f"{op}: {name} {array.shape} has dtype {array.dtype}; expected float32") from err
 
 
-def _as_target(y_true: Any, op: str) -> Tensor:
+def _as_target(y_true: Any, op: str, device: str) -> Tensor:
     """Dense targets: NumPy data of any real dtype is cast to float32 (as Keras casts y_true to y_pred's
-    dtype); an ironnet Tensor must already be float32."""
+    dtype) and meets y_pred on its device; an ironnet Tensor must already be float32."""
     if isinstance(y_true, Tensor):
         return y_true
     array = np.asarray(y_true)
     if array.dtype.kind in "biuf":
         array = array.astype(np.float32)
-    return _as_tensor(array, op, "y_true")
+    return _as_tensor(array, op, "y_true", device)
 
 
-def _as_labels(labels: Any, op: str) -> Tensor:
-    """Sparse labels: integer NumPy data becomes int64 (int32 is kept); floats stay float32 and are refused
-    by the native op with a TypeError."""
+def _as_labels(labels: Any, op: str, device: str) -> Tensor:
+    """Sparse labels: integer NumPy data becomes int64 (int32 is kept) on y_pred's device; floats stay
+    float32 and are refused by the native op with a TypeError."""
     if isinstance(labels, Tensor):
         return labels
     array = np.asarray(labels)
     if array.dtype.kind in "biu" and array.dtype != np.int32:
         array = array.astype(np.int64)
-    return _as_tensor(array, op, "labels")
+    return _as_tensor(array, op, "labels", device)
 
 
 # --- one autograd Function per native loss ----------------------------------------------------------
@@ -97,9 +99,14 @@ class _FusedLoss(Function):
     def backward(cls, ctx: Context, grad: Tensor):  # type: ignore[override]
         y_true, y_pred = ctx.saved_tensors
         grad_pred = None
-        if ctx.needs_input_grad[1]:
+        if ctx.needs_input_grad[1] and grad.device == "cpu":
             scale = float(grad.numpy())
             grad_pred = Tensor(cls.native_backward(y_true._impl, y_pred._impl, *ctx.options, scale))
+        elif ctx.needs_input_grad[1]:
+            # Reading the upstream scalar would stall the GPU mid-step: scale on the device instead
+            # (exact for the usual upstream 1.0, within a rounding of the fused scale otherwise).
+            unscaled = cls.native_backward(y_true._impl, y_pred._impl, *ctx.options, 1.0)
+            grad_pred = Tensor(_C.mul(unscaled, grad._impl))
         return (None, grad_pred) + (None,) * len(ctx.options)
 
 
@@ -152,12 +159,12 @@ class Loss:
     def _options(self) -> tuple:
         return ()
 
-    def _target(self, y_true: Any) -> Tensor:
-        return _as_target(y_true, self.name)
+    def _target(self, y_true: Any, device: str) -> Tensor:
+        return _as_target(y_true, self.name, device)
 
     def __call__(self, y_true: Any, y_pred: Any) -> Tensor:
         y_pred = _as_tensor(y_pred, self.name, "y_pred")
-        return self.function.apply(self._target(y_true), y_pred, *self._options())
+        return self.function.apply(self._target(y_true, y_pred.device), y_pred, *self._options())
 
     def get_config(self) -> Dict[str, Any]:
         return {"name": self.name, "reduction": self.reduction}
@@ -233,8 +240,8 @@ class SparseCategoricalCrossentropy(_FromLogits):
     function = SparseCategoricalCrossentropyFunction
     default_name = "sparse_categorical_crossentropy"
 
-    def _target(self, y_true: Any) -> Tensor:
-        return _as_labels(y_true, self.name)
+    def _target(self, y_true: Any, device: str) -> Tensor:
+        return _as_labels(y_true, self.name, device)
 
 
 # --- functions and lookup ---------------------------------------------------------------------------

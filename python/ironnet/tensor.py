@@ -142,16 +142,35 @@ class Tensor:
         return f"tensor({values}, dtype={self.dtype.name}{suffix})"
 
     # --- moving and copying ----------------------------------------------------------------------
-    def to(self, device: str) -> "Tensor":
-        """This tensor on `device` ('cpu', 'cuda', 'cuda:N'); itself when already there."""
-        impl = self._impl.to(device)
+    def to(self, device: str, non_blocking: bool = False) -> "Tensor":
+        """This tensor on `device` ('cpu', 'cuda', 'cuda:N'); itself when already there.
+
+        non_blocking: from pinned memory (see pin_memory()) to a GPU, return before the copy ends; it runs
+        on the device's stream, in order with the kernels that will read it, and the pinned block is not
+        reused until it is done. Change the source only after `ironnet.cuda.synchronize()`. Ignored for
+        other copies, which are complete (or, from pageable memory, staged) on return.
+        """
+        impl = self._impl.to(device, non_blocking)
         return self if impl.shares_memory_with(self._impl) else Tensor(impl)
 
     def cpu(self) -> "Tensor":
         return self.to("cpu")
 
-    def cuda(self, index: int = 0) -> "Tensor":
-        return self.to(f"cuda:{index}" if index else "cuda")
+    def cuda(self, index: int = 0, non_blocking: bool = False) -> "Tensor":
+        return self.to(f"cuda:{index}" if index else "cuda", non_blocking)
+
+    def pin_memory(self) -> "Tensor":
+        """A contiguous copy of this CPU tensor in page-locked ("pinned") host memory, from which
+        `.to('cuda', non_blocking=True)` copies asynchronously; itself when already pinned.
+
+        ValueError for a CUDA tensor; RuntimeError when ironnet was built without CUDA or there is no GPU.
+        """
+        impl = self._impl.pin_memory()
+        return self if impl.shares_memory_with(self._impl) else Tensor(impl)
+
+    def is_pinned(self) -> bool:
+        """True when this tensor lives in page-locked host memory (made by pin_memory())."""
+        return self._impl.is_pinned()
 
     def contiguous(self) -> "Tensor":
         return self if self.is_contiguous() else Tensor(self._impl.contiguous())
@@ -186,11 +205,12 @@ class Tensor:
 
     # --- NumPy and DLPack ------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
-        """A NumPy view of this CPU tensor's memory (no copy)."""
+        """A NumPy view of this CPU tensor's memory (no copy). A GPU tensor is a TypeError, as in
+        PyTorch: copy it to the host explicitly with `t.cpu().numpy()`."""
+        # Checked here: the native buffer export's own TypeError reaches Python as a BufferError.
         if self.device != "cpu":
-            # Checked here: an exception raised inside the buffer protocol reaches Python only as
-            # "BufferError: Error getting buffer", without the reason.
-            raise TypeError(f"Tensor on {self.device} cannot be viewed as a NumPy array; call .cpu() first")
+            raise TypeError(f"Tensor on {self.device} cannot be viewed as a NumPy array; call .cpu() first "
+                            f"(t.cpu().numpy() copies its {self.shape} {self.dtype.name} values to the host)")
         return np.asarray(memoryview(self._impl))
 
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:

@@ -45,8 +45,14 @@ class Tensor {
   bool is_contiguous() const;
   // This tensor if it is already contiguous, else a contiguous copy on the same device.
   Tensor contiguous() const;
-  // A copy on `device` (this tensor itself when it is already there).
-  Tensor to(Device device) const;
+  // A copy on `device` (this tensor itself when it is already there). non_blocking: a copy from
+  // pinned host memory to a GPU may still be running on return (queued on the device's stream, in
+  // order with its kernels); from pageable memory, and in every other direction, it is ignored.
+  Tensor to(Device device, bool non_blocking = false) const;
+  // A contiguous copy of this CPU tensor in page-locked memory (itself when already pinned).
+  // ValueError for a CUDA tensor; DeviceError without CUDA or a GPU.
+  Tensor pin_memory() const;
+  bool is_pinned() const { return storage_->pinned(); }
   // Swap two dimensions (a view; no copy).
   Tensor transpose(int64_t dim0, int64_t dim1) const;
   // The slice at `index` along `dim`, that dimension dropped (a view; no copy).
@@ -59,8 +65,9 @@ class Tensor {
   Tensor expand(const Shape& shape) const;
   // Elements [start, start + length) along `dim` (a view; no copy).
   Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
-  // Writes `src` (same shape and dtype, any device) into this tensor.
-  void copy_from(const Tensor& src);
+  // Writes `src` (same shape and dtype, any device) into this tensor; non_blocking as for to().
+  // ValueError when this is a CUDA view that repeats elements (a stride-0 dimension).
+  void copy_from(const Tensor& src, bool non_blocking = false);
 
  private:
   std::shared_ptr<Storage> storage_;

@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .. import initializers
+from .. import devices, initializers
 from .. import random as ir_random
 from ..ops.embedding import int_tensor
 from ..tensor import Tensor
@@ -54,6 +54,8 @@ class Layer:
     # Layers that read integer ids (Embedding) take int inputs as they are; the others compute in
     # float32, so integer data (token ids, uint8 pixels) is converted when it reaches them.
     _accepts_int_inputs = False
+    # Where the weights live and where later-built ones are made; `to(device)` changes it.
+    _device = "cpu"
 
     def __init__(self, name: Optional[str] = None, trainable: bool = True, input_shape: Optional[Sequence[int]] = None):
         self.name = name or _default_name(type(self))
@@ -96,7 +98,7 @@ class Layer:
     def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "glorot_uniform",
                    trainable: bool = True) -> Tensor:
         values = initializers.get(initializer)(tuple(shape), ir_random.generator())
-        tensor = Tensor(_as_impl(values), requires_grad=trainable and self.trainable)
+        tensor = Tensor(_as_impl(values).to(self._device), requires_grad=trainable and self.trainable)
         self._weights.append(Weight(name, tensor, trainable))
         return tensor
 
@@ -116,8 +118,8 @@ class Layer:
         return int(sum(w.tensor.numel() for w in self._weights))
 
     def get_weights(self) -> List[np.ndarray]:
-        """Copies of the weights as NumPy arrays, in Keras's order and layouts."""
-        return [w.tensor.numpy().copy() for w in self._weights]
+        """Copies of the weights as NumPy arrays (on the host), in Keras's order and layouts."""
+        return [devices.to_host(w.tensor).copy() for w in self._weights]
 
     def set_weights(self, values: Sequence[Any]) -> None:
         if len(values) != len(self._weights):
@@ -131,7 +133,36 @@ class Layer:
                 raise ValueError(
                     f"{self.name}.set_weights: {weight.name} has shape {weight.tensor.shape}, got {array.shape}"
                 )
-            weight.tensor.numpy()[...] = array
+            devices.assign_(weight.tensor, array)
+
+    # --- device ----------------------------------------------------------------------------------
+    @property
+    def device(self) -> str:
+        """Where this layer's weights live ('cpu', 'cuda', 'cuda:N') and later-built ones will."""
+        return self._device
+
+    def to(self, device: str) -> "Layer":
+        """Moves the weights and every state kept between calls to `device` in place (the same Tensor
+        objects, so an optimizer holding them stays valid); weights built later start there.
+        Returns self, like PyTorch's Module.to."""
+        self._move_to(devices.canonical(device, f"{self.name}.to"))
+        return self
+
+    def _move_to(self, device: str) -> None:
+        """to() for a device name already checked (devices.canonical)."""
+        self._device = device
+        for tensor in self._device_tensors():
+            devices.move_(tensor, device)
+        for layer in self._sublayers():
+            layer._move_to(device)
+
+    def _device_tensors(self) -> List[Tensor]:
+        """The tensors this layer keeps between calls: its weights, and in subclasses their state."""
+        return self.weights
+
+    def _sublayers(self) -> List["Layer"]:
+        """Layers this one wraps (Bidirectional, TimeDistributed), moved along with it."""
+        return []
 
     # --- calling ---------------------------------------------------------------------------------
     def __call__(self, inputs: Any, training: bool = False, mask: Optional[Any] = None, **kwargs: Any) -> Any:
@@ -171,11 +202,12 @@ class Layer:
         if isinstance(x, Tensor):
             if x.dtype.name == "float32" or self._accepts_int_inputs:
                 return x
-            return Tensor(_as_impl(x.numpy()))
+            # No native cast: integers become float32 on the host (a round trip for a GPU tensor).
+            return devices.from_host(devices.to_host(x), x.device)
         array = np.asarray(x)
         if self._accepts_int_inputs and array.dtype.kind in "iu":
-            return int_tensor(array)
-        return Tensor(_as_impl(array))
+            return int_tensor(array).to(self._device)
+        return devices.from_host(array, self._device)
 
     def _call_symbolic(self, inputs: Any) -> SymbolicTensor:
         is_list = isinstance(inputs, (list, tuple))

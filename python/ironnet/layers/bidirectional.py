@@ -5,7 +5,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .. import ops
 from ..tensor import Tensor
-from .base import Shape, Weight
+from .base import Layer, Shape, Weight
 from .recurrent_base import BaseRNN, SequenceCall, flip_time
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -108,6 +108,9 @@ class Bidirectional(SequenceCall):
         if self.merge_mode == "mul":
             return ops.mul(forward, backward)
         return ops.mul(ops.add(forward, backward), 0.5)  # "ave"
+
+    def _sublayers(self) -> List[Layer]:
+        return [self.forward_layer, self.backward_layer]
 
     def reset_states(self) -> None:
         self.forward_layer.reset_states()

@@ -5,7 +5,7 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from .. import initializers, ops
+from .. import devices, initializers, ops
 from ..ops.embedding import int_tensor
 from ..tensor import Tensor
 from .base import Layer, Shape
@@ -46,16 +46,16 @@ class Embedding(Layer):
         """(ids != 0) as a bool array of the ids' shape when mask_zero, else None."""
         if not self.mask_zero:
             return None
-        return self._ids(inputs).numpy() != 0
+        return devices.to_host(self._ids(inputs)) != 0
 
     def _ids(self, inputs: Tensor) -> Tensor:
         if inputs.dtype.name in ("int32", "int64"):
             return inputs
-        values = inputs.numpy()
+        values = devices.to_host(inputs)
         if not np.all(np.isfinite(values) & (values == np.round(values))):
             raise ValueError(f"{self.name}: ids must be whole numbers, got {inputs.dtype.name} values such as "
                              f"{values[values != np.round(values)].ravel()[:3].tolist()}")
-        return int_tensor(values.astype(np.int64))
+        return int_tensor(values.astype(np.int64)).to(inputs.device)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (*input_shape, self.output_dim)

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from .. import _C, activations, initializers, ops
+from .. import _C, activations, devices, initializers, ops
 from ..autograd import Context, Function
 from ..tensor import Tensor
 from .base import Shape
@@ -88,14 +88,14 @@ class JordanRNN(BaseRNN):
         projected = ops.linear(ops.reshape(x, (batch * steps, features)), self.kernel, self.bias)
         inputs = _unstack_time(ops.reshape(projected, (batch, steps, self.units)))
         y_prev = states[0] if states else Tensor(_C.TensorImpl.zeros([batch, self.output_units],
-                                                                     _C.DType.float32))
+                                                                     _C.DType.float32, x.device))
         outputs: List[Optional[Tensor]] = [None] * steps
         for t in (reversed(range(steps)) if reverse else range(steps)):
             fed = y_prev if recurrent_mask is None else ops.mul(y_prev, recurrent_mask)
             h = act(ops.add(inputs[t], ops.matmul(fed, self.recurrent_kernel)))
             y = out_act(ops.linear(h, self.output_kernel, self.output_bias))
             if mask is not None:  # a padded step outputs 0 and carries y_{t-1} on unchanged
-                keep = Tensor(_C.TensorImpl.from_numpy(mask[:, t:t + 1].astype(np.float32), True))
+                keep = devices.from_host(mask[:, t:t + 1], x.device)
                 outputs[t] = ops.mul(y, keep)
                 y = ops.add(y_prev, ops.mul(keep, ops.sub(y, y_prev)))
             else:

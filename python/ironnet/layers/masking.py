@@ -5,9 +5,9 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from .. import ops
+from .. import devices, ops
 from ..tensor import Tensor
-from .base import Layer, _as_impl
+from .base import Layer
 
 
 class Masking(Layer):
@@ -27,11 +27,11 @@ class Masking(Layer):
 
     def compute_mask(self, inputs: Tensor, mask: Optional[Any] = None) -> np.ndarray:
         """(batch, time) bool: True where some feature differs from mask_value."""
-        return np.any(inputs.numpy() != self.mask_value, axis=-1)
+        return np.any(devices.to_host(inputs) != self.mask_value, axis=-1)
 
     def call(self, inputs: Tensor, training: bool = False) -> Tensor:
         keep = self.compute_mask(inputs)[..., None].astype(np.float32)
-        return ops.mul(inputs, Tensor(_as_impl(keep)))
+        return ops.mul(inputs, devices.from_host(keep, inputs.device))
 
     def get_config(self) -> Dict[str, Any]:
         return {**super().get_config(), "mask_value": self.mask_value}

@@ -6,10 +6,10 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from .. import ops
+from .. import devices, ops
 from ..tensor import Tensor
 from ._args import check_data_format, check_input_rank, check_padding, int_tuple
-from .base import Layer, Shape, _as_impl
+from .base import Layer, Shape
 
 _LAYOUTS = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)"}
 
@@ -125,7 +125,7 @@ class GlobalAveragePooling1D(_GlobalPooling):
         if keep.shape != tuple(inputs.shape[:2]):
             raise ValueError(f"{self.name}: mask {keep.shape} does not match inputs {inputs.shape} (batch, steps)")
         weights = keep / np.maximum(keep.sum(axis=1, keepdims=True), 1)  # 1/kept at kept steps, else 0
-        weighted = ops.mul(inputs, Tensor(_as_impl(weights[..., None])))
+        weighted = ops.mul(inputs, devices.from_host(weights[..., None], inputs.device))
         return ops.sum(weighted, axis=1, keepdims=self.keepdims)
 
     def compute_mask(self, inputs: Tensor, mask: Optional[Any] = None) -> None:

@@ -9,10 +9,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .. import initializers, ops
+from .. import devices, initializers, ops
 from .. import random as ir_random
 from ..tensor import Tensor
-from .base import Layer, Shape, _as_impl
+from .base import Layer, Shape
 from .symbolic import Node, SymbolicTensor
 
 # What the fused native cells implement (ironnet.ops.lstm/gru/simple_rnn take these names).
@@ -38,8 +38,9 @@ def flip_time(x: Tensor) -> Tensor:
     return ops.reshape(flipped, (batch, steps, features))
 
 
-def as_float_tensor(value: Any) -> Tensor:
-    return value if isinstance(value, Tensor) else Tensor(_as_impl(np.asarray(value, dtype=np.float32)))
+def as_float_tensor(value: Any, device: str) -> Tensor:
+    """A Tensor as it is (an op raises if it is on another device); array-likes as float32 on `device`."""
+    return value if isinstance(value, Tensor) else devices.from_host(value, device)
 
 
 def _bool_mask(mask: Any, layer: str, batch: int, steps: int) -> Optional[np.ndarray]:
@@ -236,7 +237,7 @@ class BaseRNN(SequenceCall):
     def _dropout_mask(self, batch: int, size: int, rate: float, shape: Tuple[int, ...]) -> Tensor:
         rng = self._rng if self._rng is not None else ir_random.generator()
         keep = (rng.random((batch, size)) >= rate).astype(np.float32) / (1.0 - rate)
-        return Tensor(_as_impl(keep.reshape(shape)))
+        return devices.from_host(keep.reshape(shape), self._device)
 
     def _initial_states(self, initial_state: Optional[Sequence[Any]], batch: int) -> Optional[List[Tensor]]:
         """Given states, else (stateful) the previous call's, else None (zeros in the op)."""
@@ -246,7 +247,7 @@ class BaseRNN(SequenceCall):
             if len(given) != n:
                 raise ValueError(f"{self.name}: initial_state needs {n} state(s) "
                                  f"({', '.join(self._state_names)}), got {len(given)}")
-            states = [as_float_tensor(s) for s in given]
+            states = [as_float_tensor(s, self._device) for s in given]
             for name, s in zip(self._state_names, states):
                 if s.shape != (batch, self.state_size):
                     raise ValueError(f"{self.name}: initial state {name} must have shape "
@@ -263,12 +264,15 @@ class BaseRNN(SequenceCall):
         """Forgets a stateful layer's carried-over states (the next call starts from zeros), or sets them."""
         if not self.stateful:
             raise ValueError(f"{self.name}: reset_states() needs a stateful layer (stateful=True)")
-        self._states = None if states is None else [as_float_tensor(s) for s in states]
+        self._states = None if states is None else [as_float_tensor(s, self._device) for s in states]
 
     @property
     def states(self) -> Optional[List[np.ndarray]]:
         """A stateful layer's carried-over states as arrays (None before the first call or after a reset)."""
-        return None if self._states is None else [s.numpy().copy() for s in self._states]
+        return None if self._states is None else [devices.to_host(s).copy() for s in self._states]
+
+    def _device_tensors(self) -> List[Tensor]:
+        return self.weights + (self._states or [])
 
     # --- configuration -----------------------------------------------------------------------------
     def get_config(self) -> Dict[str, Any]:

@@ -1,7 +1,7 @@
 """TimeDistributed: one layer applied to every time step, with the same weights."""
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from .. import ops
 from ..tensor import Tensor
@@ -33,6 +33,9 @@ class TimeDistributed(Layer):
         if not self.layer.built:
             self.layer.build_for((None, *input_shape[2:]))
         self._weights = self.layer._weights  # the same list: one set of weights for every step
+
+    def _sublayers(self) -> List[Layer]:
+        return [self.layer]
 
     def call(self, inputs: Tensor, training: bool = False) -> Tensor:
         if inputs.ndim < 3:

@@ -168,9 +168,9 @@ class Functional(Model):
             raise TypeError(f"{self.name}: calling a model on symbolic tensors (nesting models) is not "
                             f"supported yet; call its layers instead")
         if isinstance(x, (list, tuple)):
-            x = [t if isinstance(t, Tensor) else _as_batch_tensor(np.asarray(t)) for t in x]
+            x = [t if isinstance(t, Tensor) else _as_batch_tensor(np.asarray(t), self._device) for t in x]
         elif not isinstance(x, Tensor):
-            x = _as_batch_tensor(np.asarray(x))
+            x = _as_batch_tensor(np.asarray(x), self._device)
         return self.call(x, training=training)
 
     # --- description -------------------------------------------------------------------------------

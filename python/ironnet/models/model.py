@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .. import _C, autograd, losses as losses_mod, optimizers as optimizers_mod
+from .. import _C, autograd, devices, losses as losses_mod, optimizers as optimizers_mod
 from .. import random as ir_random
 from ..autograd import no_grad
 from ..callbacks import Callback, History
@@ -18,18 +18,21 @@ from . import metrics_state, step_mask
 from .progress import ProgressReporter
 
 
-def _as_batch_tensor(array: np.ndarray) -> Tensor:
-    """A batch as a Tensor: integer data (token ids) stays integer, the first layer that computes in
-    float32 converts it; anything else becomes float32."""
+def _as_batch_tensor(array: np.ndarray, device: str) -> Tensor:
+    """A batch as a Tensor on `device` (a view of the array on the CPU, one copy to a GPU): integer
+    data (token ids) stays integer, the first layer that computes in float32 converts it; anything
+    else becomes float32."""
     if array.dtype.kind in "iu":
-        return int_tensor(array)
-    return Tensor(_C.TensorImpl.from_numpy(np.ascontiguousarray(array, dtype=np.float32), False))
+        return int_tensor(array).to(device)
+    return Tensor(_C.TensorImpl.from_numpy(np.ascontiguousarray(array, dtype=np.float32), False)).to(device)
 
 
 class Model:
     """Subclasses provide `call(x, training)` and `layers`; this class trains and evaluates them.
 
     `Model(inputs, outputs, name=None)` with symbolic tensors (from Input) makes a functional model."""
+
+    _device = "cpu"  # where the weights live; see to()
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Model":
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
@@ -60,7 +63,32 @@ class Model:
         return self.call(x, training=training), None
 
     def __call__(self, x: Any, training: bool = False) -> Tensor:
-        return self.call(x if isinstance(x, Tensor) else _as_batch_tensor(np.asarray(x)), training=training)
+        return self.call(x if isinstance(x, Tensor) else _as_batch_tensor(np.asarray(x), self._device),
+                         training=training)
+
+    # --- device ----------------------------------------------------------------------------------
+    @property
+    def device(self) -> str:
+        """Where the weights live and the model computes: 'cpu', 'cuda' (device 0) or 'cuda:N'."""
+        return self._device
+
+    def to(self, device: str) -> "Model":
+        """Moves every layer's weights and state (BatchNormalization's moving statistics, stateful RNN
+        states) and the optimizer's slots (momentum, moments) to `device` in place: the same Tensor
+        objects, so code holding them stays valid; layers built later start there. Returns self, like
+        PyTorch's Module.to. A malformed name is a ValueError; a device this build or machine lacks,
+        the RuntimeError Tensor.to raises."""
+        self._device = devices.canonical(device, f"{self.name}.to")
+        for layer in self.layers:
+            layer._move_to(self._device)
+        if self.optimizer is not None:
+            self.optimizer._state_follow_weights()
+        return self
+
+    def _move_for(self, device: Optional[str]) -> None:
+        """fit/evaluate/predict's device argument: None keeps the model's device, else the model moves."""
+        if device is not None:
+            self.to(device)
 
     @property
     def _input_count(self) -> int:
@@ -146,31 +174,42 @@ class Model:
 
     # --- training --------------------------------------------------------------------------------
     def _scored(self, x: Any, y: np.ndarray, training: bool, where: str) -> Tuple[Any, np.ndarray]:
-        """The predictions for batch x and the targets they are scored against: all of them, or only
-        the unmasked steps when the output carries a mask (models/step_mask.py)."""
-        y_pred, mask = self.call_with_mask(_batch_tensors(x), training=training)
+        """The predictions for batch x (copied to the model's device) and the targets they are scored
+        against: all of them, or only the unmasked steps when the output carries a mask
+        (models/step_mask.py). The targets stay on the host; the loss copies them to the device."""
+        y_pred, mask = self.call_with_mask(_batch_tensors(x, self._device), training=training)
         return step_mask.kept_steps(y_pred, y, mask, where)
 
     def train_step(self, x: Any, y: np.ndarray) -> Tuple[float, np.ndarray, np.ndarray]:
         """One optimizer step on a batch (x: an array, or a list of arrays for a multi-input model);
-        returns its loss, the predictions and the targets they were scored against (y, less the
-        masked steps when the output carries a mask: then both are (kept steps, ...) rows)."""
+        returns its loss, the predictions (on the host) and the targets they were scored against (y,
+        less the masked steps when the output carries a mask: then both are (kept steps, ...) rows)."""
+        return self._train_batch(x, y, need_predictions=True)
+
+    def _train_batch(self, x: Any, y: np.ndarray, need_predictions: bool) -> Tuple[float, Any, np.ndarray]:
+        """train_step, copying the predictions to the host only when asked (else None)."""
         weights = self.trainable_weights
         y_pred, y = self._scored(x, y, True, f"{self.name}.fit")
         loss = self.loss(y, y_pred)
         # autograd.grad, not loss.backward(): the optimizer only reads the gradients, so they need not
         # be copied into each weight's .grad (a copy per weight per step).
         self.optimizer.apply(autograd.grad(loss, weights), weights)
-        return float(loss.numpy()), y_pred.detach().numpy(), y
+        # The step's one wait for the GPU: the batch loss is read for the callbacks and the progress
+        # bar (the predictions copied next are ready by then).
+        loss_value = float(devices.to_host(loss))
+        return loss_value, devices.to_host(y_pred.detach()) if need_predictions else None, y
 
     def fit(self, x: Any = None, y: Any = None, batch_size: Optional[int] = 32, epochs: int = 1,
             verbose: Union[int, str] = "auto", callbacks: Optional[Sequence[Callback]] = None,
             validation_split: float = 0.0, validation_data: Optional[Tuple[Any, Any]] = None,
-            shuffle: bool = True, initial_epoch: int = 0) -> History:
+            shuffle: bool = True, initial_epoch: int = 0, device: Optional[str] = None) -> History:
         """Trains for `epochs` passes over (x, y) in shuffled mini-batches (batch_size=len(x) is full-batch
         gradient descent). validation_split holds out the last fraction of the data, before shuffling,
-        as Keras does. Returns the History whose .history has 'loss', the metrics and their 'val_' forms."""
+        as Keras does. device: None trains where the model is, else the model moves there first (see
+        to()); each batch is copied there once per step. Returns the History whose .history has
+        'loss', the metrics and their 'val_' forms."""
         self._check_compiled("fit")
+        self._move_for(device)
         x, y = _arrays(x, y, f"{self.name}.fit", self._input_count)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"{self.name}.fit: validation_split must be in [0, 1), got {validation_split}")
@@ -214,15 +253,15 @@ class Model:
                 xb, yb = _rows(x, idx), y[idx]
                 for cb in all_callbacks:
                     cb.on_train_batch_begin(step)
-                loss, pred, scored = self.train_step(xb, yb)
-                total, seen = total + loss * len(pred), seen + len(pred)  # per sample, or per kept step
+                loss, pred, scored = self._train_batch(xb, yb, need_predictions=bool(self._metrics))
+                total, seen = total + loss * len(scored), seen + len(scored)  # per sample, or per kept step
                 if self._metrics:
                     preds.append(pred)
                     trues.append(scored)
                 shown = {"loss": total / seen}
                 for name, fn in self._metrics:
                     if name in running:  # the bar's running means (verbose=1 only)
-                        running[name] += metrics_state.mean_metric(fn, scored, pred) * len(pred)
+                        running[name] += metrics_state.mean_metric(fn, scored, pred) * len(scored)
                         shown[name] = running[name] / seen
                 reporter.batch_end(step, shown)
                 for cb in all_callbacks:
@@ -249,31 +288,36 @@ class Model:
 
     # --- inference -------------------------------------------------------------------------------
     @no_grad()
-    def predict(self, x: Any, batch_size: int = 32, verbose: Union[int, str] = 0) -> np.ndarray:
+    def predict(self, x: Any, batch_size: int = 32, verbose: Union[int, str] = 0,
+                device: Optional[str] = None) -> np.ndarray:
         """The model's outputs for x (an array, or a list of arrays for a multi-input model), as a
-        NumPy array (a list of them for a multi-output model), computed in batches in inference mode."""
+        NumPy array (a list of them for a multi-output model), computed in batches in inference mode
+        on `device` (None: the model's; else the model moves there first)."""
+        self._move_for(device)
         x = _inputs(x, f"{self.name}.predict", self._input_count)
         n = _length(x)
         if n == 0:
             raise ValueError(f"{self.name}.predict: x is empty")
-        outs = [self.call(_batch_tensors(_rows(x, slice(i, i + batch_size))), training=False)
+        outs = [self.call(_batch_tensors(_rows(x, slice(i, i + batch_size)), self._device), training=False)
                 for i in range(0, n, batch_size)]
         if isinstance(outs[0], (list, tuple)):
-            return [np.concatenate([o[k].numpy() for o in outs]) for k in range(len(outs[0]))]
-        return np.concatenate([o.numpy() for o in outs])
+            return [np.concatenate([devices.to_host(o[k]) for o in outs]) for k in range(len(outs[0]))]
+        return np.concatenate([devices.to_host(o) for o in outs])
 
     @no_grad()
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int = 32, verbose: Union[int, str] = "auto",
-                 return_dict: bool = False) -> Any:
-        """The loss (and metrics) over (x, y): a float, [loss, *metrics], or a dict with return_dict."""
+                 return_dict: bool = False, device: Optional[str] = None) -> Any:
+        """The loss (and metrics) over (x, y): a float, [loss, *metrics], or a dict with return_dict.
+        device: None evaluates where the model is, else the model moves there first."""
         self._check_compiled("evaluate")
+        self._move_for(device)
         x, y = _arrays(x, y, f"{self.name}.evaluate", self._input_count)
         total, seen, preds, trues = 0.0, 0, [], []
         for i in range(0, len(y), batch_size):
             pred, scored = self._scored(_rows(x, slice(i, i + batch_size)), y[i : i + batch_size], False,
                                         f"{self.name}.evaluate")
-            total, seen = total + float(self.loss(scored, pred).numpy()) * len(pred), seen + len(pred)
-            preds.append(pred.numpy().copy())
+            total, seen = total + float(devices.to_host(self.loss(scored, pred))) * len(pred), seen + len(pred)
+            preds.append(devices.to_host(pred).copy())
             trues.append(scored)
         logs = {"loss": total / seen}
         logs.update(self._metric_logs(np.concatenate(trues), np.concatenate(preds)))
@@ -299,7 +343,7 @@ def _snake(name: str) -> str:
 def _as_array(x: Any) -> np.ndarray:
     """x as a NumPy array: integer arrays as they are (ids for an Embedding, or pixels converted a batch
     at a time), anything else as float32 once, up front."""
-    x = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
+    x = np.asarray(devices.to_host(x) if isinstance(x, Tensor) else x)
     return x if x.dtype == np.float32 or x.dtype.kind in "iu" else x.astype(np.float32)
 
 
@@ -330,15 +374,15 @@ def _rows(x: Any, index: Any) -> Any:
     return x[index] if isinstance(x, np.ndarray) else [a[index] for a in x]
 
 
-def _batch_tensors(x: Any) -> Any:
-    return _as_batch_tensor(x) if isinstance(x, np.ndarray) else [_as_batch_tensor(a) for a in x]
+def _batch_tensors(x: Any, device: str) -> Any:
+    return _as_batch_tensor(x, device) if isinstance(x, np.ndarray) else [_as_batch_tensor(a, device) for a in x]
 
 
 def _arrays(x: Any, y: Any, what: str, n_inputs: int = 0) -> Tuple[Any, np.ndarray]:
     if x is None or y is None:
         raise ValueError(f"{what}: both x and y are needed")
     x = _inputs(x, what, n_inputs)
-    y = np.asarray(y.numpy() if isinstance(y, Tensor) else y)
+    y = np.asarray(devices.to_host(y) if isinstance(y, Tensor) else y)
     n = _length(x)
     if n != len(y):
         shape = x.shape if isinstance(x, np.ndarray) else [a.shape for a in x]

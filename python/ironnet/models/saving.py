@@ -33,6 +33,7 @@ from typing import Any, BinaryIO, Callable, Dict, List, Optional, Union
 
 import numpy as np
 
+from .. import devices
 from .. import losses as losses_mod
 from .. import optimizers as optimizers_mod
 from ..optimizers import schedules as schedules_mod
@@ -127,7 +128,7 @@ def weights_to_bytes(model: Any, what: str = "save_weights") -> bytes:
     from safetensors.numpy import save
 
     _check_built(model, what)
-    tensors = {key: np.ascontiguousarray(w.tensor.numpy(), dtype=np.float32).copy()
+    tensors = {key: np.ascontiguousarray(devices.to_host(w.tensor), dtype=np.float32).copy()
                for key, w in _named_weights(model).items()}
     # One metadata key: safetensors keeps the metadata in a hash map whose order varies from run to run,
     # and equal models should give equal files.
@@ -179,7 +180,7 @@ def assign_weights(model: Any, tensors: Dict[str, np.ndarray], source: str) -> N
     if problems:
         raise ValueError(f"{source}: the weights do not fit {model.name}: " + ", ".join(problems))
     for key, weight in named.items():
-        weight.tensor.numpy()[...] = tensors[key]
+        devices.assign_(weight.tensor, tensors[key])  # on the weight's device
 
 
 def save_weights(model: Any, path: PathLike) -> None:
@@ -307,9 +308,10 @@ def _read_archive(data: bytes, path: str) -> "tuple[Dict[str, Any], bytes]":
     return config, weights
 
 
-def load_model(path: PathLike, compile: bool = True) -> Any:
+def load_model(path: PathLike, compile: bool = True, device: Optional[str] = None) -> Any:
     """The model saved at `path`, with its weights, compiled as it was when saved (a fresh optimizer
-    with the saved hyperparameters; its state is not saved). compile=False skips compiling."""
+    with the saved hyperparameters; its state is not saved). compile=False skips compiling. The file
+    does not record a device: the model loads on the CPU, then moves to `device` when one is given."""
     path = os.fspath(path)
     with open(path, "rb") as f:
         data = f.read()
@@ -327,4 +329,4 @@ def load_model(path: PathLike, compile: bool = True) -> Any:
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{path}: the saved configuration cannot be rebuilt ({type(err).__name__}: {err})") from None
     assign_weights(model, tensors, path)
-    return model
+    return model if device is None else model.to(device)

@@ -30,7 +30,8 @@ class Sequential(Model):
         return list(self._layers)
 
     def add(self, layer: Any) -> None:
-        """Appends a layer; an Input (its symbolic tensor) or an InputLayer may only come first."""
+        """Appends a layer; an Input (its symbolic tensor) or an InputLayer may only come first. The layer
+        joins the model's device (see Model.to)."""
         if isinstance(layer, SymbolicTensor) and isinstance(layer.layer, InputLayer):
             layer = layer.layer
         if not isinstance(layer, Layer):
@@ -43,6 +44,8 @@ class Sequential(Model):
         if not self._layers and self._input is None and layer.input_shape is not None:
             self._input = InputLayer(layer.input_shape[1:])
         self._layers.append(layer)
+        if layer.device != self._device:
+            layer._move_to(self._device)
         if self._input is not None:
             self.build(self._input.input_shape)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _C
+from .. import _C, devices
 from ..autograd import Context, Function
 from ..tensor import Tensor
 
@@ -21,21 +21,22 @@ def _check_tensor(x: Any, op: str) -> None:
         raise TypeError(f"{op}: x must be an ironnet Tensor (N, H, W, C), got {type(x).__name__}")
 
 
-def _float_rows(values: Any) -> "_C.TensorImpl":
-    """A float32 native tensor from a Tensor or array-like (shapes are checked natively)."""
+def _float_rows(values: Any, device: str) -> "_C.TensorImpl":
+    """A float32 native tensor from a Tensor or array-like (copied to `device`, the images'; shapes are
+    checked natively)."""
     if isinstance(values, Tensor):
         return values._impl
-    return _C.TensorImpl.from_numpy(np.ascontiguousarray(values, dtype=np.float32), True)
+    return devices.from_host(values, device)._impl
 
 
-def _flags(values: Any, n: int, op: str, name: str) -> "_C.TensorImpl":
-    """One int64 flag per image from booleans (a bool broadcasts to every image)."""
+def _flags(values: Any, n: int, op: str, name: str, device: str) -> "_C.TensorImpl":
+    """One int64 flag per image from booleans (a bool broadcasts to every image), on `device`."""
     flags = np.asarray(values)
     if flags.dtype != bool:
         raise TypeError(f"{op}: {name} must hold booleans, one per image, got dtype {flags.dtype}")
     if flags.ndim == 0:
         flags = np.full(n, bool(flags))
-    return _C.TensorImpl.from_numpy(np.ascontiguousarray(flags, dtype=np.int64), True)
+    return devices.from_host(flags, device, np.int64)._impl
 
 
 def affine_warp(x: Tensor, transforms: Any, interpolation: str = "bilinear", fill_mode: str = "reflect",
@@ -47,7 +48,7 @@ def affine_warp(x: Tensor, transforms: Any, interpolation: str = "bilinear", fil
     Returns (N, H, W, C); differentiable with respect to x.
     """
     _check_tensor(x, "affine_warp")
-    t = _float_rows(transforms)
+    t = _float_rows(transforms, x.device)
     if not x.requires_grad:
         return Tensor(_C.affine_warp(x._impl, t, interpolation, fill_mode, fill_value))
     return AffineWarp.apply(x, t, interpolation, fill_mode, fill_value)
@@ -58,7 +59,8 @@ def flip(x: Tensor, horizontal: Any, vertical: Any) -> Tensor:
     vertical[n] (horizontal, vertical: (N,) booleans, or one bool for every image). Differentiable."""
     _check_tensor(x, "flip")
     n = x.shape[0] if x.ndim > 0 else 0
-    h, v = _flags(horizontal, n, "flip", "horizontal"), _flags(vertical, n, "flip", "vertical")
+    h, v = (_flags(horizontal, n, "flip", "horizontal", x.device),
+            _flags(vertical, n, "flip", "vertical", x.device))
     if not x.requires_grad:
         return Tensor(_C.flip(x._impl, h, v))
     return Flip.apply(x, h, v)

@@ -3,6 +3,8 @@
 The forward is one native call (chunked im2col around the packed GEMM, or direct kernels when a
 receptive field is tiny), with the bias and an optional relu fused; the backward is one more native
 call that computes only the gradients asked for (dx, dkernel, dbias) from a single pass over dy.
+CUDA tensors run the same two calls on implicit-GEMM kernels (cuda/conv2d.cu); mixing devices raises
+ValueError.
 """
 from __future__ import annotations
 

@@ -22,12 +22,13 @@ def _scalar(value: float, device: str) -> Tensor:
 
 
 def _operand(x: Any, op: str, name: str, device: str) -> Tensor:
-    """Tensors pass through; NumPy arrays are viewed without a copy; Python numbers become 0-d tensors."""
+    """Tensors pass through; NumPy arrays and Python numbers meet the other operand on `device`: arrays
+    are viewed without a copy on the CPU (copied to a GPU), numbers become 0-d tensors."""
     if isinstance(x, Tensor):
         return x
     if isinstance(x, np.ndarray):
         try:
-            return Tensor(_C.TensorImpl.from_numpy(x, copy=False))
+            return Tensor(_C.TensorImpl.from_numpy(x, copy=False)).to(device)
         except TypeError as err:
             raise TypeError(f"{op}: {name} {x.shape} has dtype {x.dtype}; expected float32") from err
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):

@@ -37,7 +37,8 @@ def embedding(ids: Any, table: Tensor) -> Tensor:
     gradients. An out-of-range id is a ValueError naming it and the table's shape."""
     if not isinstance(table, Tensor):
         raise TypeError(f"embedding: table must be an ironnet Tensor, got {type(table).__name__}")
-    ids = as_ids(ids)
+    # NumPy ids are copied to the table's device; an int Tensor on another device is the op's ValueError.
+    ids = as_ids(ids) if isinstance(ids, Tensor) else as_ids(ids).to(table.device)
     if not table.requires_grad:
         return Tensor(_C.embedding(ids._impl, table._impl))
     return Embedding.apply(ids, table)

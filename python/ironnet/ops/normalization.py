@@ -11,7 +11,7 @@ from typing import Optional
 
 import numpy as np
 
-from .. import _C
+from .. import _C, devices
 from ..autograd import Context, Function, is_grad_enabled
 from ..tensor import Tensor
 
@@ -91,9 +91,10 @@ class BatchNormInference(Function):
         y = _C.batch_norm_inference(x._impl, _impl(gamma), _impl(beta), moving_mean._impl, moving_variance._impl,
                                     axis, epsilon)
         # Snapshots: a training call may update the moving statistics in place before this backward runs.
-        # 1 / sqrt(var + eps) in float64 then float32, as the kernels compute it; (C,) values only.
-        variance = np.asarray(moving_variance.numpy(), np.float64)
-        inv_std = Tensor(_C.TensorImpl.from_numpy((1.0 / np.sqrt(variance + epsilon)).astype(np.float32), True))
+        # 1 / sqrt(var + eps) in float64 then float32, as the kernels compute it; (C,) values only, so
+        # the round trip through the host is cheap on a GPU too.
+        variance = np.asarray(devices.to_host(moving_variance), np.float64)
+        inv_std = devices.from_host(1.0 / np.sqrt(variance + epsilon), x.device)
         ctx.save_for_backward(x, gamma, moving_mean.clone(), inv_std)
         ctx.axis = axis
         return Tensor(y)

@@ -1,4 +1,5 @@
-"""Pooling on channels-last (NHWC) float32 tensors, on native CPU kernels (OpenMP + SIMD), differentiable.
+"""Pooling on channels-last (NHWC) float32 tensors, differentiable: native CPU kernels (OpenMP + SIMD) or
+CUDA kernels, on the input's device.
 
 2-D ops take x: (N, H, W, C); 1-D ops take x: (N, L, C) and run the 2-D kernels on a (N, 1, L, C) view.
 `padding` is "valid" (windows inside the input) or "same" with Keras/TensorFlow semantics:

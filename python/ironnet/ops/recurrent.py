@@ -8,11 +8,13 @@ or when nothing requires grad, the forward keeps nothing for backward.
 Layouts are Keras's: x (B, T, I) batch-major; kernel (I, k*H); recurrent_kernel (H, k*H); gate
 blocks LSTM i, f, c, o (k = 4), GRU z, r, h (k = 3), simple RNN k = 1. Common arguments:
   mask: None or (B, T) bool (NumPy array or Tensor, nonzero = real step); on a padded step the state
-    carries over unchanged and y is 0 there; h_last is the state after the last real step.
+    carries over unchanged and y is 0 there; h_last is the state after the last real step. It is
+    copied to x's device.
   reverse: steps run t = T-1 ... 0; y[:, t] stays aligned with input position t (Keras's
     go_backwards is reverse=True followed by flipping y along time).
   recurrent_mask: None or (B, H) float32 multiplier of h_{t-1} before it meets recurrent_kernel
-    (recurrent dropout, already scaled); the same every step. Not differentiated.
+    (recurrent dropout, already scaled); the same every step. Not differentiated. On x's device, like
+    every tensor operand (a ValueError names the operands on another device).
   activation: "tanh", "relu", "sigmoid" or "linear"; recurrent_activation: "sigmoid" or
     "hard_sigmoid" (Keras 3's relu6(x + 3) / 6).
 """
@@ -22,7 +24,7 @@ from typing import Any, NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from .. import _C
+from .. import _C, devices
 from ..autograd import Context, Function, is_grad_enabled
 from ..tensor import Tensor
 from .linalg import _as_tensor
@@ -42,19 +44,19 @@ def _optional(value: Any, op: str, name: str) -> Optional[Tensor]:
     return _as_tensor(value, op, name)
 
 
-def _mask_impl(mask: Any, op: str) -> Optional["_C.TensorImpl"]:
-    """A (B, T) int32 copy of the mask (1 = real step), shape-checked by the native op."""
+def _mask_impl(mask: Any, op: str, device: str) -> Optional["_C.TensorImpl"]:
+    """A (B, T) int32 copy of the mask (1 = real step) on `device` (x's), shape-checked by the native op."""
     if mask is None:
         return None
     if isinstance(mask, Tensor):
-        values = mask.numpy()
+        values = devices.to_host(mask)
     elif isinstance(mask, np.ndarray):
         values = mask
     else:
         raise TypeError(f"{op}: mask must be a bool numpy array or a Tensor (B, T), got {type(mask).__name__}")
     if values.dtype != np.bool_ and not np.issubdtype(values.dtype, np.number):
         raise TypeError(f"{op}: mask must be bool (B, T), got dtype {values.dtype}")
-    return _C.TensorImpl.from_numpy(np.ascontiguousarray(values != 0, dtype=np.int32), copy=False)
+    return devices.from_host(values != 0, device, np.int32)._impl
 
 
 def _check_names(op: str, activation: Any, recurrent_activation: Any) -> None:
@@ -73,7 +75,7 @@ def _run(config: _Config, x: Any, kernel: Any, recurrent_kernel: Any, bias: Any,
                         else _as_tensor(recurrent_kernel, op, "recurrent_kernel"))
     bias, h0, c0 = _optional(bias, op, "bias"), _optional(h0, op, "h0"), _optional(c0, op, "c0")
     recurrent_mask = _optional(recurrent_mask, op, "recurrent_mask")
-    mask_impl = _mask_impl(mask, op)
+    mask_impl = _mask_impl(mask, op, x.device)
     differentiable = (x, kernel, recurrent_kernel, bias, h0, c0)
     if is_grad_enabled() and any(t is not None and t.requires_grad for t in differentiable):
         return _Recurrent.apply(*differentiable, mask_impl, recurrent_mask, config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .. import _C
+from .. import _C, devices
 from ..autograd import no_grad
 from ..tensor import Tensor
 from .schedules import LearningRateSchedule
@@ -96,13 +96,16 @@ class Optimizer:
     def _clip_scales(self, grads: List[Tensor]) -> List[float]:
         """The factor each gradient is scaled by: clip_norm / max(norm, clip_norm) (Keras's rule)."""
         if self.clipnorm is not None:
-            return [self.clipnorm / max(math.sqrt(_C.sum_of_squares(g._impl)), self.clipnorm) for g in grads]
+            squares = _C.sum_of_squares_multi([g._impl for g in grads])
+            return [self.clipnorm / max(math.sqrt(s), self.clipnorm) for s in squares]
         if self.global_clipnorm is not None:
-            norm = math.sqrt(sum(_C.sum_of_squares(g._impl) for g in grads))
+            norm = math.sqrt(sum(_C.sum_of_squares_multi([g._impl for g in grads])))
             return [self.global_clipnorm / max(norm, self.global_clipnorm)] * len(grads)
         return [1.0] * len(grads)
 
     def _state_for(self, weight: Tensor) -> Tuple[Tensor, ...]:
+        """The weight's slot buffers (momentum, moments), made as zeros on its device on first use, and
+        moved after it when the weight has changed device since (a model moved by `to`)."""
         entry = self._state.get(id(weight))
         if entry is None or entry[0] is not weight:  # keep the weight too: its id stays valid
             buffers = tuple(
@@ -110,7 +113,14 @@ class Optimizer:
             )
             entry = (weight, buffers)
             self._state[id(weight)] = entry
+        _follow(entry)
         return entry[1]
+
+    def _state_follow_weights(self) -> None:
+        """Moves every weight's slot buffers to the weight's device now (Model.to calls it, so the old
+        device's memory is freed at once rather than at the next update)."""
+        for entry in self._state.values():
+            _follow(entry)
 
     def get_config(self) -> dict:
         lr = self._learning_rate
@@ -121,3 +131,10 @@ class Optimizer:
             "clipvalue": self.clipvalue,
             "global_clipnorm": self.global_clipnorm,
         }
+
+
+def _follow(entry: Tuple[Tensor, Tuple[Tensor, ...]]) -> None:
+    """Moves a (weight, slot buffers) entry's buffers, in place, to the weight's device."""
+    weight, buffers = entry
+    for buffer in buffers:
+        devices.move_(buffer, weight.device)

@@ -1,7 +1,7 @@
 """RMSprop (uncentered), as Keras 3 defines it."""
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from .. import _C
 from ..tensor import Tensor
@@ -25,11 +25,13 @@ class RMSprop(Optimizer):
     def _state_names(self) -> Sequence[str]:
         return ("mean_square", "momentum") if self.momentum else ("mean_square",)
 
-    def _update(self, weight: Tensor, grad: Tensor, state: Tuple[Tensor, ...], common: dict) -> None:
-        momentum_buf = state[1]._impl if self.momentum else None
-        _C.rmsprop_update_(weight._impl, grad._impl, state[0]._impl, momentum_buf, common["lr"], self.rho,
-                           self.momentum, self.epsilon, common["weight_decay"], common["grad_scale"],
-                           common["clip_value"])
+    def _update_all(self, pairs: List[Tuple[Tensor, Tensor]], scales: List[float], common: dict) -> None:
+        # One native call (one launch on CUDA) for every weight, as Adam does.
+        states = [self._state_for(w) for _, w in pairs]
+        momentum_bufs = [s[1]._impl for s in states] if self.momentum else []
+        _C.rmsprop_update_multi_([w._impl for _, w in pairs], [g._impl for g, _ in pairs], [s[0]._impl for s in states],
+                                 momentum_bufs, scales, common["lr"], self.rho, self.momentum, self.epsilon,
+                                 common["weight_decay"], common["clip_value"])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon}

@@ -2,7 +2,7 @@
 `fit(batch_size=len(x))` with this optimizer."""
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from .. import _C
 from ..tensor import Tensor
@@ -25,10 +25,11 @@ class SGD(Optimizer):
     def _state_names(self) -> Sequence[str]:
         return ("velocity",) if self.momentum else ()
 
-    def _update(self, weight: Tensor, grad: Tensor, state: Tuple[Tensor, ...], common: dict) -> None:
-        velocity = state[0]._impl if state else None
-        _C.sgd_update_(weight._impl, grad._impl, velocity, common["lr"], self.momentum, self.nesterov,
-                       common["weight_decay"], common["grad_scale"], common["clip_value"])
+    def _update_all(self, pairs: List[Tuple[Tensor, Tensor]], scales: List[float], common: dict) -> None:
+        # One native call (one launch on CUDA) for every weight, as Adam does.
+        velocity = [self._state_for(w)[0]._impl for _, w in pairs] if self.momentum else []
+        _C.sgd_update_multi_([w._impl for _, w in pairs], [g._impl for g, _ in pairs], velocity, scales,
+                             common["lr"], self.momentum, self.nesterov, common["weight_decay"], common["clip_value"])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
