@@ -194,7 +194,7 @@ void launch(const A& a, const B& b, const Out& out, int64_t rows, int64_t cols, 
     fail<ValueError>(op, ": a ", rows, " x ", cols, " result in ", splits, " slices is too large for one launch");
   const dim3 grid(static_cast<unsigned>(row_tiles), static_cast<unsigned>(col_tiles), static_cast<unsigned>(splits));
   DeviceGuard guard(device);
-  gemm_kernel<<<grid, kThreads, 0, stream(device)>>>(a, b, out, rows, cols, depth, split_depth);
+  launch_kernel(gemm_kernel<A, B, Out>, grid, kThreads, 0, stream(device), a, b, out, rows, cols, depth, split_depth);
   check_launch(op);
 }
 
