@@ -27,6 +27,8 @@
 //     time between barriers, so races the GPU would show (two warps writing one word, a missing
 //     __syncwarp between lanes, a missing __threadfence between blocks) mostly pass here;
 //   - real warp divergence and independent thread scheduling (lanes only meet at warp intrinsics);
+//   - floating-point contraction: nvcc fuses a * b + c into one FMA by default, the emulated build
+//     never does (fmaf is fused in both), so results may differ from the GPU's in the last bits;
 //   - static __shared__ arrays are not cleared between blocks (they keep the previous block's values);
 //   - inline PTX (code must give a host version under IRONNET_CUDA_EMULATION, e.g. gemm_tf32.cuh),
 //     textures, cooperative groups, graphs, managed memory, more than one device;
@@ -313,6 +315,10 @@ inline float __sinf(float x) { return sinf(x); }
 inline float __cosf(float x) { return cosf(x); }
 inline float __tanhf(float x) { return tanhf(x); }
 inline float __fdividef(float x, float y) { return x / y; }
+inline float __fmul_rn(float x, float y) { return x * y; }  // the build never contracts a * b + c
+inline float __fadd_rn(float x, float y) { return x + y; }
+inline float __fsub_rn(float x, float y) { return x - y; }
+inline float __fmaf_rn(float x, float y, float z) { return fmaf(x, y, z); }
 inline float __frcp_rn(float x) { return 1.0f / x; }
 inline float __fsqrt_rn(float x) { return sqrtf(x); }
 inline float __saturatef(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
