@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import ironnet
-from ironnet import layers, models, optimizers
+from ironnet import devices, layers, models, optimizers
 from ironnet.datasets import digits
 
 pytestmark = pytest.mark.cuda
@@ -319,3 +319,14 @@ def test_loss_gradient_with_an_upstream_scale_on_the_gpu(loss):
         return ironnet.ops.mul(fn(target, probs), 2.5)
 
     assert_grads_match(scaled_loss, [target, probs])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int64])
+def test_host_to_device_copies_through_pinned_memory_and_frees_the_source(rng, dtype):
+    # The copy is asynchronous from a pinned staging copy: the caller's array may change at once.
+    array = rng.integers(-50, 50, size=(257, 3)).astype(dtype)
+    expected = array.copy()
+    t = devices.from_host(array, "cuda", dtype=None)
+    array[...] = 0
+    assert t.device == "cuda" and t.dtype == ironnet.from_numpy(expected).dtype
+    np.testing.assert_array_equal(devices.to_host(t), expected)

@@ -161,3 +161,4 @@ def test_load_model_onto_a_device(tmp_path):
     loaded = models.load_model(tmp_path / "m.ironnet", device="cpu")
     assert loaded.device == "cpu"
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+

@@ -44,9 +44,18 @@ def canonical(device: Any, what: str) -> str:
 def from_host(array: Any, device: str, dtype: Optional[Any] = np.float32) -> Tensor:
     """A tensor on `device` holding `array` (converted to `dtype`; None keeps an int32/int64 or
     float32 array's dtype). On the CPU it is a fresh copy (callers may reuse their array); on a GPU
-    one asynchronous host-to-device copy."""
+    one asynchronous copy from pinned memory (host_to_device)."""
     array = np.ascontiguousarray(array, dtype=dtype)
-    return Tensor(_C.TensorImpl.from_numpy(array, copy=True)).to(device)
+    if device == "cpu":
+        return Tensor(_C.TensorImpl.from_numpy(array, copy=True))
+    return host_to_device(Tensor(_C.TensorImpl.from_numpy(array, copy=False)), device)
+
+
+def host_to_device(t: Tensor, device: str) -> Tensor:
+    """A CPU tensor's values on the GPU `device`, copied the way input batches should be: into
+    page-locked memory first (one host memcpy), then asynchronously on the device's stream, so the
+    host goes on preparing the next batch while the copy runs. `t` may be changed right after."""
+    return t.pin_memory().to(device, non_blocking=True)
 
 
 def to_host(t: Tensor) -> np.ndarray:

@@ -19,12 +19,14 @@ from .progress import ProgressReporter
 
 
 def _as_batch_tensor(array: np.ndarray, device: str) -> Tensor:
-    """A batch as a Tensor on `device` (a view of the array on the CPU, one copy to a GPU): integer
-    data (token ids) stays integer, the first layer that computes in float32 converts it; anything
-    else becomes float32."""
+    """A batch as a Tensor on `device` (a view of the array on the CPU; on a GPU one asynchronous
+    copy through pinned memory): integer data (token ids) stays integer, the first layer that
+    computes in float32 converts it; anything else becomes float32."""
     if array.dtype.kind in "iu":
-        return int_tensor(array).to(device)
-    return Tensor(_C.TensorImpl.from_numpy(np.ascontiguousarray(array, dtype=np.float32), False)).to(device)
+        host = int_tensor(array)
+    else:
+        host = Tensor(_C.TensorImpl.from_numpy(np.ascontiguousarray(array, dtype=np.float32), False))
+    return host if device == "cpu" else devices.host_to_device(host, device)
 
 
 class Model:
