@@ -137,7 +137,6 @@ CASES = {
 
 
 # --- loss curves -------------------------------------------------------------------------------------
-@pytest.mark.big  # whole training runs: minutes on the host emulation
 @pytest.mark.parametrize("case", list(CASES))
 def test_gpu_loss_curve_matches_cpu(case):
     make, data = CASES[case]
@@ -147,7 +146,6 @@ def test_gpu_loss_curve_matches_cpu(case):
     assert_histories_match(cpu, gpu, samples=int(len(x) * 0.2))
 
 
-@pytest.mark.big  # whole training runs: minutes on the host emulation
 def test_integer_pixels_and_labels_train_on_the_gpu():
     """uint8 pixels are converted to float32 by the first layer; int32 labels keep their dtype."""
     (x, y), _ = digits.load_data()
@@ -156,7 +154,6 @@ def test_integer_pixels_and_labels_train_on_the_gpu():
     assert_histories_match(*histories, samples=int(len(x) * 0.2))
 
 
-@pytest.mark.big  # whole training runs: minutes on the host emulation
 def test_callbacks_work_on_the_gpu(tmp_path):
     """Callbacks read and write the weights of a GPU model through the host (get/set_weights, save)."""
     x, y = digits_data(images=False)
