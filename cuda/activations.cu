@@ -172,10 +172,11 @@ void launch_softmax(const char* op, int64_t rows, int64_t cols, const float* x, 
   if (rows == 0 || cols == 0) return;
   DeviceGuard guard(device);
   if (cols <= kWarpRowMax) {
-    softmax_rows<32, kLog><<<grid_for(rows, kRowBlockThreads / 32), kRowBlockThreads, 0, stream(device)>>>(rows, cols,
-                                                                                                            x, y);
+    launch_kernel(softmax_rows<32, kLog>, grid_for(rows, kRowBlockThreads / 32), kRowBlockThreads, 0, stream(device),
+        rows, cols, x, y);
   } else {
-    softmax_rows<kWideRowThreads, kLog><<<grid_for(rows, 1), kWideRowThreads, 0, stream(device)>>>(rows, cols, x, y);
+    launch_kernel(softmax_rows<kWideRowThreads, kLog>, grid_for(rows, 1), kWideRowThreads, 0, stream(device), rows,
+        cols, x, y);
   }
   check_launch(op);
 }
@@ -186,11 +187,11 @@ void launch_softmax_backward(const char* op, int64_t rows, int64_t cols, const f
   if (rows == 0 || cols == 0) return;
   DeviceGuard guard(device);
   if (cols <= kWarpRowMax) {
-    softmax_rows_backward<32, kLog>
-        <<<grid_for(rows, kRowBlockThreads / 32), kRowBlockThreads, 0, stream(device)>>>(rows, cols, y, dy, dx);
+    launch_kernel(softmax_rows_backward<32, kLog>, grid_for(rows, kRowBlockThreads / 32), kRowBlockThreads, 0,
+        stream(device), rows, cols, y, dy, dx);
   } else {
-    softmax_rows_backward<kWideRowThreads, kLog>
-        <<<grid_for(rows, 1), kWideRowThreads, 0, stream(device)>>>(rows, cols, y, dy, dx);
+    launch_kernel(softmax_rows_backward<kWideRowThreads, kLog>, grid_for(rows, 1), kWideRowThreads, 0, stream(device),
+        rows, cols, y, dy, dx);
   }
   check_launch(op);
 }

@@ -187,18 +187,18 @@ void batch_norm_train_forward(const cpu::BatchNormDims& d, const float* x, const
   check_grid(g, op);
   cudaStream_t s = stream(device);
   const Shift pivot{x, d.inner};  // each channel's first element
-  column_sums<false><<<g.grid, g.block, 0, s>>>(d.outer, columns_of(d), d.inner, g.rows_per_split, x, pivot, x, pivot,
-                                                 partials);
+  launch_kernel(column_sums<false>, g.grid, g.block, 0, s, d.outer, columns_of(d), d.inner, g.rows_per_split, x, pivot,
+      x, pivot, partials);
   check_launch(op);
   // Keras's update in float32: momentum and 1 - momentum (taken in double) each rounded to float32.
   const float keep = static_cast<float>(momentum), take = static_cast<float>(1.0 - momentum);
   float* scale = coefficients;
   float* offset = coefficients + d.channels;
-  train_statistics<<<static_cast<unsigned>(d.channels), kChannelThreads, 0, s>>>(
-      d, g.splits, partials, x, gamma, beta, eps, keep, take, moving_mean, moving_var, mean, inv_std, scale, offset);
+  launch_kernel(train_statistics, static_cast<unsigned>(d.channels), kChannelThreads, 0, s, d, g.splits, partials, x,
+      gamma, beta, eps, keep, take, moving_mean, moving_var, mean, inv_std, scale, offset);
   check_launch(op);
-  affine<false><<<g.grid, g.block, 0, s>>>(d.outer, columns_of(d), d.inner, g.rows_per_split, x, pivot, scale, nullptr,
-                                           nullptr, offset, y);
+  launch_kernel(affine<false>, g.grid, g.block, 0, s, d.outer, columns_of(d), d.inner, g.rows_per_split, x, pivot,
+      scale, nullptr, nullptr, offset, y);
   check_launch(op);
 }
 
@@ -213,11 +213,11 @@ void batch_norm_inference_forward(const cpu::BatchNormDims& d, const float* x, c
   cudaStream_t s = stream(device);
   float* scale = coefficients;
   float* offset = coefficients + d.channels;
-  inference_coefficients<<<grid_for(d.channels, kChannelThreads), kChannelThreads, 0, s>>>(d.channels, gamma, beta,
-                                                                                         moving_var, eps, scale, offset);
+  launch_kernel(inference_coefficients, grid_for(d.channels, kChannelThreads), kChannelThreads, 0, s, d.channels, gamma,
+      beta, moving_var, eps, scale, offset);
   check_launch(op);
-  affine<false><<<g.grid, g.block, 0, s>>>(d.outer, columns_of(d), d.inner, g.rows_per_split, x,
-                                           Shift{moving_mean, 1}, scale, nullptr, nullptr, offset, y);
+  launch_kernel(affine<false>, g.grid, g.block, 0, s, d.outer, columns_of(d), d.inner, g.rows_per_split, x,
+      Shift{moving_mean, 1}, scale, nullptr, nullptr, offset, y);
   check_launch(op);
 }
 
@@ -236,23 +236,23 @@ void batch_norm_backward(const cpu::BatchNormDims& d, const float* dy, const flo
   const Shift no_shift{nullptr, 0}, mean_shift{mean, 1};
   if (need_sums && any_rows) {
     if (batch_statistics)
-      column_sums<true><<<g.grid, g.block, 0, s>>>(d.outer, columns_of(d), d.inner, g.rows_per_split, dy, no_shift, x,
-                                                    mean_shift, partials);
+      launch_kernel(column_sums<true>, g.grid, g.block, 0, s, d.outer, columns_of(d), d.inner, g.rows_per_split, dy,
+          no_shift, x, mean_shift, partials);
     else
-      column_sums<false><<<g.grid, g.block, 0, s>>>(d.outer, columns_of(d), d.inner, g.rows_per_split, dy, no_shift,
-                                                     x, mean_shift, partials);
+      launch_kernel(column_sums<false>, g.grid, g.block, 0, s, d.outer, columns_of(d), d.inner, g.rows_per_split, dy,
+          no_shift, x, mean_shift, partials);
     check_launch(op);
   }
   float* k_dy = coefficients;
   float* k_x = coefficients + d.channels;
   float* k_0 = coefficients + 2 * d.channels;
   const int64_t splits_summed = need_sums && any_rows ? g.splits : 0;  // 0: every sum is 0
-  backward_coefficients<<<static_cast<unsigned>(d.channels), kChannelThreads, 0, s>>>(
-      d, splits_summed, partials, inv_std, gamma, batch_statistics, dgamma, dbeta, k_dy, k_x, k_0);
+  launch_kernel(backward_coefficients, static_cast<unsigned>(d.channels), kChannelThreads, 0, s, d, splits_summed,
+      partials, inv_std, gamma, batch_statistics, dgamma, dbeta, k_dy, k_x, k_0);
   check_launch(op);
   if (dx && any_rows) {
-    affine<true><<<g.grid, g.block, 0, s>>>(d.outer, columns_of(d), d.inner, g.rows_per_split, x, mean_shift, k_x, dy,
-                                            k_dy, k_0, dx);
+    launch_kernel(affine<true>, g.grid, g.block, 0, s, d.outer, columns_of(d), d.inner, g.rows_per_split, x, mean_shift,
+        k_x, dy, k_dy, k_0, dx);
     check_launch(op);
   }
 }

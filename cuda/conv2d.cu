@@ -233,7 +233,7 @@ void reduce_slices(const float* workspace, int64_t splits, int64_t len, float* o
   if (splits == 1 || len == 0) return;
   constexpr int kThreads = 256;
   DeviceGuard guard(device);
-  sum_slices<<<grid_for(len, kThreads), kThreads, 0, stream(device)>>>(workspace, splits, len, out);
+  launch_kernel(sum_slices, grid_for(len, kThreads), kThreads, 0, stream(device), workspace, splits, len, out);
   check_launch(op);
 }
 
@@ -284,8 +284,8 @@ void conv2d_backward_bias(const Conv2dShape& s, const float* dy, const float* re
   float* slices = splits == 1 ? dbias : workspace;
   DeviceGuard guard(device);
   const dim3 grid(static_cast<unsigned>(ceil_div(s.c_out, kSumColumns)), static_cast<unsigned>(splits));
-  column_sums<<<grid, dim3(kSumColumns, kSumRows), 0, stream(device)>>>(Grad{dy, relu_y}, rows, s.c_out,
-                                                                          ceil_div(rows, splits), slices);
+  launch_kernel(column_sums, grid, dim3(kSumColumns, kSumRows), 0, stream(device), Grad{dy, relu_y}, rows, s.c_out,
+      ceil_div(rows, splits), slices);
   check_launch(op);
   reduce_slices(workspace, splits, s.c_out, dbias, op, device);
 }

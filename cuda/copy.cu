@@ -88,10 +88,10 @@ void strided_copy(void* dst, const int64_t* dst_strides, const void* src, const 
   DeviceGuard guard(device);
   constexpr int kThreads = 256;
   if (itemsize == 4)
-    strided_copy_kernel<<<grid_for(n, kThreads), kThreads, 0, stream(device)>>>(
+    launch_kernel(strided_copy_kernel<uint32_t>, grid_for(n, kThreads), kThreads, 0, stream(device),
         static_cast<uint32_t*>(dst), static_cast<const uint32_t*>(src), layout, n);
   else
-    strided_copy_kernel<<<grid_for(n, kThreads), kThreads, 0, stream(device)>>>(
+    launch_kernel(strided_copy_kernel<uint64_t>, grid_for(n, kThreads), kThreads, 0, stream(device),
         static_cast<uint64_t*>(dst), static_cast<const uint64_t*>(src), layout, n);
   check_launch(op);
 }

@@ -19,8 +19,8 @@ __global__ void dropout_kernel(int64_t n, const float* __restrict__ x, float* __
 void dropout(int64_t n, const float* x, float* y, float rate, uint64_t seed, int device) {
   if (n == 0) return;
   DeviceGuard guard(device);
-  dropout_kernel<<<grid_for(n, kPointwiseThreads), kPointwiseThreads, 0, stream(device)>>>(
-      n, x, y, dropout_mask::threshold(rate), dropout_mask::keep_scale(rate), seed);
+  launch_kernel(dropout_kernel, grid_for(n, kPointwiseThreads), kPointwiseThreads, 0, stream(device), n, x, y,
+      dropout_mask::threshold(rate), dropout_mask::keep_scale(rate), seed);
   check_launch("dropout on cuda");
 }
 

@@ -67,14 +67,16 @@ void launch_binary(const char* op, int rank, const int64_t* sizes, const float* 
   DeviceGuard guard(device);
   constexpr int kThreads = kPointwiseThreads;
   if (rank == 1 && a_strides[0] == 1 && b_strides[0] == 1 && aligned16(a) && aligned16(b) && aligned16(out)) {
-    binary_contiguous<Op><<<grid_for((n + 3) / 4, kThreads), kThreads, 0, stream(device)>>>(n, a, b, out);
+    launch_kernel(binary_contiguous<Op>, grid_for((n + 3) / 4, kThreads), kThreads, 0, stream(device), n, a, b, out);
   } else {
     const int64_t* const strides[2] = {a_strides, b_strides};
     const StridedIndex<2> index = make_strided_index<2>(op, rank, sizes, strides);
     if (fits_uint32(n))
-      binary_strided<Op, uint32_t><<<grid_for(n, kThreads), kThreads, 0, stream(device)>>>(n, index, a, b, out);
+      launch_kernel(binary_strided<Op, uint32_t>, grid_for(n, kThreads), kThreads, 0, stream(device), n, index, a, b,
+          out);
     else
-      binary_strided<Op, int64_t><<<grid_for(n, kThreads), kThreads, 0, stream(device)>>>(n, index, a, b, out);
+      launch_kernel(binary_strided<Op, int64_t>, grid_for(n, kThreads), kThreads, 0, stream(device), n, index, a, b,
+          out);
   }
   check_launch(op);
 }
@@ -84,14 +86,14 @@ void launch_binary(const char* op, int rank, const int64_t* sizes, const float* 
 void axpy(int64_t n, float alpha, const float* x, float* y, int device) {
   if (n == 0) return;
   DeviceGuard guard(device);
-  axpy_kernel<<<grid_for(n, kPointwiseThreads), kPointwiseThreads, 0, stream(device)>>>(n, alpha, x, y);
+  launch_kernel(axpy_kernel, grid_for(n, kPointwiseThreads), kPointwiseThreads, 0, stream(device), n, alpha, x, y);
   check_launch("axpy on cuda");
 }
 
 void fill(int64_t n, float value, float* out, int device) {
   if (n == 0) return;
   DeviceGuard guard(device);
-  fill_kernel<<<grid_for(n, kPointwiseThreads), kPointwiseThreads, 0, stream(device)>>>(n, value, out);
+  launch_kernel(fill_kernel, grid_for(n, kPointwiseThreads), kPointwiseThreads, 0, stream(device), n, value, out);
   check_launch("fill on cuda");
 }
 

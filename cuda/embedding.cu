@@ -86,7 +86,7 @@ template <class Index>
 void embedding_forward(int64_t n, int64_t dim, const Index* ids, const float* table, float* out, int device) {
   if (n == 0 || dim == 0) return;
   DeviceGuard guard(device);
-  gather_rows<Index><<<grid_for(n * dim, kThreads), kThreads, 0, stream(device)>>>(n, dim, ids, table, out);
+  launch_kernel(gather_rows<Index>, grid_for(n * dim, kThreads), kThreads, 0, stream(device), n, dim, ids, table, out);
   check_launch("embedding on cuda");
 }
 
@@ -114,14 +114,14 @@ void embedding_backward(int64_t n, int64_t vocab, int64_t dim, const Index* ids,
   size_t cub_bytes = layout.cub_bytes;
   cudaStream_t s = stream(device);
   const int count = static_cast<int>(n);
-  iota<<<grid_for(n, kThreads), kThreads, 0, s>>>(n, positions_in);
+  launch_kernel(iota, grid_for(n, kThreads), kThreads, 0, s, n, positions_in);
   check_launch(op);
   check(cub::DeviceRadixSort::SortPairs(cub_scratch, cub_bytes, ids, sorted_ids, positions_in, positions, count, 0,
                                         key_bits(vocab), s),
         op);
   const dim3 grid(static_cast<unsigned>((dim + kRowThreads - 1) / kRowThreads),
                   static_cast<unsigned>(n < kMaxGridY ? n : kMaxGridY));
-  sum_runs<Index><<<grid, kRowThreads, 0, s>>>(n, dim, sorted_ids, positions, dy, dtable);
+  launch_kernel(sum_runs<Index>, grid, kRowThreads, 0, s, n, dim, sorted_ids, positions, dy, dtable);
   check_launch(op);
 }
 

@@ -32,7 +32,7 @@ void launch(const GemmProblem& pr, int64_t batch, cudaStream_t stream) {
   if (tiles > 0x7fffffff)
     fail<ValueError>("gemm on cuda: ", pr.m, " x ", pr.n, " is too large for one launch (", tiles, " tiles)");
   const dim3 grid(static_cast<unsigned>(tiles), 1, static_cast<unsigned>(batch));
-  gemm_detail::gemm_kernel<Math><<<grid, gemm_detail::kThreads, 0, stream>>>(pr);
+  launch_kernel(gemm_detail::gemm_kernel<Math>, grid, gemm_detail::kThreads, 0, stream, pr);
 }
 
 }  // namespace

@@ -8,8 +8,6 @@
 //   a_smem[p][i] = A(row0 + i, p0 + p),   b_smem[p][j] = B(p0 + p, col0 + j)
 // so that a thread's A values for one p are consecutive (float4 reads) just like its B values.
 //
-// Only CUDA built-ins are used here (no runtime calls): tests/cuda_emulation runs these kernels on
-// the host, one block at a time, to check their indexing where no GPU is present.
 #pragma once
 #include <cuda_runtime.h>
 

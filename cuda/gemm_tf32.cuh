@@ -13,6 +13,7 @@
 // (136 % 32 == 8) the 32 lanes hit banks 8 t + g: all different, no conflicts.
 #pragma once
 #include <cstdint>
+#include <cstring>
 
 #include "gemm_kernel.cuh"
 
@@ -22,7 +23,7 @@
 
 namespace ironnet::cuda::gemm_detail {
 
-#ifndef IRONNET_GEMM_HOST_EMULATION  // tests/cuda_emulation supplies host versions of these two
+#ifndef IRONNET_CUDA_EMULATION
 // x rounded to TF32 (10 mantissa bits, to nearest, ties away from zero), as a float.
 __device__ __forceinline__ float round_to_tf32(float x) {
   uint32_t bits;
@@ -37,6 +38,35 @@ __device__ __forceinline__ void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (
       "{%0, %1, %2, %3};\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+#else  // host versions for IRONNET_CUDA=EMULATE builds (cuda/emulation), same contracts
+__device__ inline float round_to_tf32(float x) { return __uint_as_float((__float_as_uint(x) + 0x1000u) & 0xFFFFE000u); }
+
+// The warp's 32 lanes exchange their fragments at a rendezvous; each lane then reads the A row and
+// B column of its four D elements from the lanes that hold them (ownership as written above:
+// A(r, k) is register r / 8 + 2 (k / 4) of lane 4 (r % 8) + k % 4, B(k, n) register k / 4 of lane
+// 4 n + k % 4).
+__device__ inline void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  struct Fragments {
+    uint32_t a[4], b[2];
+  } mine{{a[0], a[1], a[2], a[3]}, {b[0], b[1]}};
+  unsigned lanes = 0;
+  const unsigned char* slots = ironnet_emulation::warp_exchange(0xffffffffu, &mine, sizeof mine, &lanes);
+  if (lanes != 0xffffffffu) ironnet_emulation::fault("mma.sync needs all 32 lanes of the warp");
+  auto lane_fragments = [slots](int lane) {
+    Fragments f;
+    std::memcpy(&f, slots + lane * ironnet_emulation::kSlotBytes, sizeof f);
+    return f;
+  };
+  const int lane = static_cast<int>(ironnet_emulation::lane_id()), g = lane / 4, t = lane % 4;
+  for (int e = 0; e < 4; ++e) {
+    const int row = g + 8 * (e / 2), col = 2 * t + e % 2;
+    float sum = d[e];
+    for (int k = 0; k < 8; ++k)
+      sum += __uint_as_float(lane_fragments(4 * (row % 8) + k % 4).a[row / 8 + 2 * (k / 4)]) *
+             __uint_as_float(lane_fragments(4 * col + k % 4).b[k / 4]);
+    d[e] = sum;
+  }
 }
 #endif
 

@@ -101,11 +101,11 @@ void affine_warp(const WarpShape& s, const float* x, const float* transforms, fl
   DeviceGuard guard(device);
   const unsigned grid = grid_for(pixels, kPointwiseThreads);
   if (interpolation == Interpolation::Nearest)
-    warp_forward<Interpolation::Nearest><<<grid, kPointwiseThreads, 0, stream(device)>>>(s, x, transforms, y, fill_mode,
-                                                                                         fill);
+    launch_kernel(warp_forward<Interpolation::Nearest>, grid, kPointwiseThreads, 0, stream(device), s, x, transforms, y,
+        fill_mode, fill);
   else
-    warp_forward<Interpolation::Bilinear><<<grid, kPointwiseThreads, 0, stream(device)>>>(s, x, transforms, y,
-                                                                                          fill_mode, fill);
+    launch_kernel(warp_forward<Interpolation::Bilinear>, grid, kPointwiseThreads, 0, stream(device), s, x, transforms,
+        y, fill_mode, fill);
   check_launch("affine_warp on cuda");
 }
 
@@ -120,11 +120,11 @@ void affine_warp_backward(const WarpShape& s, const float* dy, const float* tran
   if (pixels == 0) return;
   const unsigned grid = grid_for(pixels, kPointwiseThreads);
   if (interpolation == Interpolation::Nearest)
-    warp_backward<Interpolation::Nearest><<<grid, kPointwiseThreads, 0, stream(device)>>>(s, dy, transforms, dx,
-                                                                                          fill_mode);
+    launch_kernel(warp_backward<Interpolation::Nearest>, grid, kPointwiseThreads, 0, stream(device), s, dy, transforms,
+        dx, fill_mode);
   else
-    warp_backward<Interpolation::Bilinear><<<grid, kPointwiseThreads, 0, stream(device)>>>(s, dy, transforms, dx,
-                                                                                           fill_mode);
+    launch_kernel(warp_backward<Interpolation::Bilinear>, grid, kPointwiseThreads, 0, stream(device), s, dy, transforms,
+        dx, fill_mode);
   check_launch("affine_warp_backward on cuda");
 }
 
@@ -133,8 +133,8 @@ void flip(int64_t batch, int64_t height, int64_t width, int64_t channels, const 
   const int64_t total = batch * height * width * channels;
   if (total == 0) return;
   DeviceGuard guard(device);
-  flip_kernel<<<grid_for(total, kPointwiseThreads), kPointwiseThreads, 0, stream(device)>>>(
-      batch, height, width, channels, x, horizontal, vertical, y);
+  launch_kernel(flip_kernel, grid_for(total, kPointwiseThreads), kPointwiseThreads, 0, stream(device), batch, height,
+      width, channels, x, horizontal, vertical, y);
   check_launch("flip on cuda");
 }
 

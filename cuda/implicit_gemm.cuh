@@ -49,9 +49,8 @@ constexpr int kBDepthStep = kThreads / kCols;    // 4: depths between one thread
 constexpr int kBLoads = kDepth / kBDepthStep;    // 4 B elements per thread per slice
 static_assert(kALoads * kThreads == kRows * kDepth && kBLoads * kThreads == kCols * kDepth);
 
-// The phases below are __host__ __device__ so that a host program (tests/cuda_replay/) can replay a
-// block thread by thread, phase by phase (what the __syncthreads between them guarantee), and check the
-// indexing without a GPU.
+// The phases below are separate __host__ __device__ functions, one per stretch between two
+// __syncthreads, so each block's schedule reads as a sequence of phases.
 
 // One block's share: C rows [row0, row0 + kRows), columns [col0, col0 + kCols), depths [k_begin, k_end).
 struct Tile {
@@ -194,7 +193,7 @@ void launch(const A& a, const B& b, const Out& out, int64_t rows, int64_t cols, 
     fail<ValueError>(op, ": a ", rows, " x ", cols, " result in ", splits, " slices is too large for one launch");
   const dim3 grid(static_cast<unsigned>(row_tiles), static_cast<unsigned>(col_tiles), static_cast<unsigned>(splits));
   DeviceGuard guard(device);
-  gemm_kernel<<<grid, kThreads, 0, stream(device)>>>(a, b, out, rows, cols, depth, split_depth);
+  launch_kernel(gemm_kernel<A, B, Out>, grid, kThreads, 0, stream(device), a, b, out, rows, cols, depth, split_depth);
   check_launch(op);
 }
 

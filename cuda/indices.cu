@@ -29,10 +29,10 @@ void first_out_of_range(int64_t n, const Index* index, int64_t limit, int64_t* f
   DeviceGuard guard(device);
   constexpr int kThreads = 256;
   auto* slot = reinterpret_cast<unsigned long long*>(first_bad);  // positions are >= 0: same bits
-  store_position<<<1, 1, 0, stream(device)>>>(slot, n);
+  launch_kernel(store_position, 1, 1, 0, stream(device), slot, n);
   check_launch("index check on cuda");
   if (n == 0) return;
-  scan_out_of_range<<<grid_for(n, kThreads), kThreads, 0, stream(device)>>>(n, index, limit, slot);
+  launch_kernel(scan_out_of_range<Index>, grid_for(n, kThreads), kThreads, 0, stream(device), n, index, limit, slot);
   check_launch("index check on cuda");
 }
 

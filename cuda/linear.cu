@@ -56,11 +56,13 @@ void linear_column_sums(int64_t rows, int64_t cols, const float* x, int64_t ldx,
   if (column_blocks > 0x7fffffff) fail<ValueError>("linear_backward on cuda: ", cols, " columns are too many");
   if (chunks > 0) {  // rows == 0: no partials, the totals are zeros
     const dim3 grid(static_cast<unsigned>(column_blocks), static_cast<unsigned>(chunks < 65535 ? chunks : 65535));
-    column_partials_kernel<<<grid, kColumns * kLanes, 0, stream(device)>>>(rows, cols, x, ldx, chunks, partials);
+    launch_kernel(column_partials_kernel, grid, kColumns * kLanes, 0, stream(device), rows, cols, x, ldx, chunks,
+        partials);
     check_launch("linear_backward bias gradient on cuda");
   }
   constexpr int kThreads = 256;
-  column_totals_kernel<<<grid_for(cols, kThreads), kThreads, 0, stream(device)>>>(cols, chunks, partials, out);
+  launch_kernel(column_totals_kernel, grid_for(cols, kThreads), kThreads, 0, stream(device), cols, chunks, partials,
+      out);
   check_launch("linear_backward bias gradient on cuda");
 }
 

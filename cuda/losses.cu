@@ -240,8 +240,8 @@ unsigned partial_blocks(int64_t work_items) {
 }
 
 void finish(const double* partials, unsigned count, int64_t divisor, float* loss, int device, const char* op) {
-  finish_mean<<<1, kThreads, 0, stream(device)>>>(partials, static_cast<int>(count), static_cast<double>(divisor),
-                                                  loss);
+  launch_kernel(finish_mean, 1, kThreads, 0, stream(device), partials, static_cast<int>(count),
+      static_cast<double>(divisor), loss);
   check_launch(op);
 }
 
@@ -252,8 +252,8 @@ void elementwise_loss_forward(ElementwiseLoss kind, int64_t n, const float* targ
   DeviceGuard guard(device);
   const unsigned blocks = partial_blocks((n + kThreads - 1) / kThreads);
   with_kind(kind, [&](auto k) {
-    elementwise_partials<decltype(k)::value>
-        <<<blocks, kThreads, 0, stream(device)>>>(n, target, pred, static_cast<double>(delta), partials);
+    launch_kernel(elementwise_partials<decltype(k)::value>, blocks, kThreads, 0, stream(device), n, target, pred,
+        static_cast<double>(delta), partials);
   });
   check_launch("loss forward on cuda");
   finish(partials, blocks, n, loss, device, "loss forward on cuda");
@@ -265,8 +265,8 @@ void elementwise_loss_backward(ElementwiseLoss kind, int64_t n, const float* tar
   DeviceGuard guard(device);
   const double s = static_cast<double>(scale) / static_cast<double>(n);
   with_kind(kind, [&](auto k) {
-    elementwise_grad<decltype(k)::value>
-        <<<grid_for(n, kThreads), kThreads, 0, stream(device)>>>(n, target, pred, static_cast<double>(delta), s, grad);
+    launch_kernel(elementwise_grad<decltype(k)::value>, grid_for(n, kThreads), kThreads, 0, stream(device), n, target,
+        pred, static_cast<double>(delta), s, grad);
   });
   check_launch("loss backward on cuda");
 }
@@ -275,7 +275,8 @@ void categorical_crossentropy_forward(int64_t rows, int64_t cols, const float* t
                                       bool from_logits, double* partials, float* loss, int device) {
   DeviceGuard guard(device);
   const unsigned blocks = partial_blocks(rows);
-  categorical_partials<<<blocks, kThreads, 0, stream(device)>>>(rows, cols, target, pred, from_logits, partials);
+  launch_kernel(categorical_partials, blocks, kThreads, 0, stream(device), rows, cols, target, pred, from_logits,
+      partials);
   check_launch("categorical_crossentropy on cuda");
   finish(partials, blocks, rows, loss, device, "categorical_crossentropy on cuda");
 }
@@ -285,7 +286,8 @@ void categorical_crossentropy_backward(int64_t rows, int64_t cols, const float* 
   if (rows == 0) return;
   DeviceGuard guard(device);
   const double s = static_cast<double>(scale) / static_cast<double>(rows);
-  categorical_grad<<<grid_for(rows, 1), kThreads, 0, stream(device)>>>(rows, cols, target, pred, from_logits, s, grad);
+  launch_kernel(categorical_grad, grid_for(rows, 1), kThreads, 0, stream(device), rows, cols, target, pred, from_logits,
+      s, grad);
   check_launch("categorical_crossentropy_backward on cuda");
 }
 
@@ -294,7 +296,8 @@ void sparse_categorical_crossentropy_forward(int64_t rows, int64_t cols, const L
                                              bool from_logits, double* partials, float* loss, int device) {
   DeviceGuard guard(device);
   const unsigned blocks = partial_blocks(rows);
-  sparse_partials<Label><<<blocks, kThreads, 0, stream(device)>>>(rows, cols, labels, pred, from_logits, partials);
+  launch_kernel(sparse_partials<Label>, blocks, kThreads, 0, stream(device), rows, cols, labels, pred, from_logits,
+      partials);
   check_launch("sparse_categorical_crossentropy on cuda");
   finish(partials, blocks, rows, loss, device, "sparse_categorical_crossentropy on cuda");
 }
@@ -305,7 +308,8 @@ void sparse_categorical_crossentropy_backward(int64_t rows, int64_t cols, const 
   if (rows == 0) return;
   DeviceGuard guard(device);
   const double s = static_cast<double>(scale) / static_cast<double>(rows);
-  sparse_grad<Label><<<grid_for(rows, 1), kThreads, 0, stream(device)>>>(rows, cols, labels, pred, from_logits, s, grad);
+  launch_kernel(sparse_grad<Label>, grid_for(rows, 1), kThreads, 0, stream(device), rows, cols, labels, pred,
+      from_logits, s, grad);
   check_launch("sparse_categorical_crossentropy_backward on cuda");
 }
 

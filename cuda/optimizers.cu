@@ -118,7 +118,7 @@ template <class Rule>
 void launch(const Table& table, int64_t blocks, const Rule& rule, int device, const char* op) {
   if (blocks == 0) return;
   if (blocks > 0x7fffffffLL) fail<ValueError>(op, ": ", blocks, " blocks exceed one launch");
-  multi_tensor_update<Rule><<<static_cast<unsigned>(blocks), kThreads, 0, stream(device)>>>(table, rule);
+  launch_kernel(multi_tensor_update<Rule>, static_cast<unsigned>(blocks), kThreads, 0, stream(device), table, rule);
   check_launch(op);
 }
 
@@ -194,9 +194,9 @@ void adam_update_multi(const cpu::UpdateCommon* updates, float* const* m, float*
 void sum_of_squares(int64_t n, const float* x, double* partials, double* out, int device) {
   DeviceGuard guard(device);
   const unsigned blocks = std::min<unsigned>(grid_for(n, kThreads), static_cast<unsigned>(kSquaresPartials));
-  squares_partials<<<blocks, kThreads, 0, stream(device)>>>(n, x, partials);
+  launch_kernel(squares_partials, blocks, kThreads, 0, stream(device), n, x, partials);
   check_launch("sum_of_squares on cuda");
-  sum_partials<<<1, kThreads, 0, stream(device)>>>(partials, static_cast<int>(blocks), out);
+  launch_kernel(sum_partials, 1, kThreads, 0, stream(device), partials, static_cast<int>(blocks), out);
   check_launch("sum_of_squares on cuda");
 }
 

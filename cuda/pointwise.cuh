@@ -29,7 +29,7 @@ template <class F>
 void map_unary(const char* op, int64_t n, F f, const float* x, float* y, int device) {
   if (n == 0) return;
   DeviceGuard guard(device);
-  map_unary_kernel<<<grid_for(n, kPointwiseThreads), kPointwiseThreads, 0, stream(device)>>>(n, f, x, y);
+  launch_kernel(map_unary_kernel<F>, grid_for(n, kPointwiseThreads), kPointwiseThreads, 0, stream(device), n, f, x, y);
   check_launch(op);
 }
 
@@ -38,7 +38,8 @@ template <class F>
 void map_binary(const char* op, int64_t n, F f, const float* a, const float* b, float* y, int device) {
   if (n == 0) return;
   DeviceGuard guard(device);
-  map_binary_kernel<<<grid_for(n, kPointwiseThreads), kPointwiseThreads, 0, stream(device)>>>(n, f, a, b, y);
+  launch_kernel(map_binary_kernel<F>, grid_for(n, kPointwiseThreads), kPointwiseThreads, 0, stream(device), n, f, a, b,
+      y);
   check_launch(op);
 }
 

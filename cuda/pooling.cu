@@ -162,7 +162,7 @@ template <class Body>
 void launch(int64_t total, const Body& body, const char* op, int device) {
   if (total == 0) return;
   DeviceGuard guard(device);
-  for_each_element<<<grid_for(total, kThreads), kThreads, 0, stream(device)>>>(total, body);
+  launch_kernel(for_each_element<Body>, grid_for(total, kThreads), kThreads, 0, stream(device), total, body);
   check_launch(op);
 }
 

@@ -214,8 +214,8 @@ __global__ void __launch_bounds__(kTileThreads) fused_backward_step(BackwardCell
 template <class Cell>
 void launch_fused_backward(const BackwardCell& s, const float* grads, const float* recurrent_kernel, int device,
                            const char* op) {
-  fused_backward_step<Cell><<<tile_grid(s.batch, s.units, op), kTileThreads, 0, stream(device)>>>(s, grads,
-                                                                                                  recurrent_kernel);
+  launch_kernel(fused_backward_step<Cell>, tile_grid(s.batch, s.units, op), kTileThreads, 0, stream(device), s, grads,
+      recurrent_kernel);
   check_launch(op);
 }
 
@@ -244,7 +244,7 @@ void column_sums(int64_t rows, int64_t cols, const float* m, int64_t ld, float* 
   if (cols == 0) return;
   const dim3 block(kSumLanes, kSumLanes);
   const auto blocks = static_cast<unsigned>((cols + kSumLanes - 1) / kSumLanes);
-  column_sums_kernel<<<blocks, block, 0, stream(device)>>>(rows, cols, m, ld, out);
+  launch_kernel(column_sums_kernel, blocks, block, 0, stream(device), rows, cols, m, ld, out);
   check_launch("rnn bias gradient on cuda");
 }
 

@@ -108,7 +108,7 @@ template <class Cell, class Args>
 void launch_units(const Args& args, int device, const char* op) {
   const int64_t n = args.batch * args.units;
   if (n == 0) return;
-  for_each_unit<Cell><<<grid_for(n, kCellThreads), kCellThreads, 0, stream(device)>>>(args);
+  launch_kernel(for_each_unit<Cell, Args>, grid_for(n, kCellThreads), kCellThreads, 0, stream(device), args);
   check_launch(op);
 }
 

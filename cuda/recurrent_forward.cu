@@ -210,7 +210,8 @@ __global__ void __launch_bounds__(kTileThreads) fused_forward_step(ForwardCell s
 
 template <class Cell>
 void launch_fused_forward(const ForwardCell& s, const float* recurrent_kernel, int device, const char* op) {
-  fused_forward_step<Cell><<<tile_grid(s.batch, s.units, op), kTileThreads, 0, stream(device)>>>(s, recurrent_kernel);
+  launch_kernel(fused_forward_step<Cell>, tile_grid(s.batch, s.units, op), kTileThreads, 0, stream(device), s,
+      recurrent_kernel);
   check_launch(op);
 }
 

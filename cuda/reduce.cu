@@ -144,19 +144,21 @@ void reduce_sum(const float* x, const ReduceDims& dims, double scale, float* out
   const dim3 column_grid(grid_for(p.outputs, kColumnThreads), static_cast<unsigned>(p.splits));
   const bool small = fits_uint32(p.reduced);  // 32-bit index arithmetic in the inner loop
   if (p.rows && small)
-    reduce_rows<uint32_t><<<row_grid, kRowThreads, 0, stream(device)>>>(x, kept, reduced, p, scale, out, partial);
+    launch_kernel(reduce_rows<uint32_t>, row_grid, kRowThreads, 0, stream(device), x, kept, reduced, p, scale, out,
+        partial);
   else if (p.rows)
-    reduce_rows<int64_t><<<row_grid, kRowThreads, 0, stream(device)>>>(x, kept, reduced, p, scale, out, partial);
+    launch_kernel(reduce_rows<int64_t>, row_grid, kRowThreads, 0, stream(device), x, kept, reduced, p, scale, out,
+        partial);
   else if (small)
-    reduce_columns<uint32_t><<<column_grid, kColumnThreads, 0, stream(device)>>>(x, kept, reduced, p, scale, out,
-                                                                                 partial);
+    launch_kernel(reduce_columns<uint32_t>, column_grid, kColumnThreads, 0, stream(device), x, kept, reduced, p, scale,
+        out, partial);
   else
-    reduce_columns<int64_t><<<column_grid, kColumnThreads, 0, stream(device)>>>(x, kept, reduced, p, scale, out,
-                                                                                partial);
+    launch_kernel(reduce_columns<int64_t>, column_grid, kColumnThreads, 0, stream(device), x, kept, reduced, p, scale,
+        out, partial);
   check_launch(op);
   if (p.splits > 1) {
-    add_partials<<<grid_for(p.outputs, kPointwiseThreads), kPointwiseThreads, 0, stream(device)>>>(p, partial, scale,
-                                                                                                   out);
+    launch_kernel(add_partials, grid_for(p.outputs, kPointwiseThreads), kPointwiseThreads, 0, stream(device), p,
+        partial, scale, out);
     check_launch(op);
   }
 }

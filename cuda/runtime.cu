@@ -49,9 +49,13 @@ std::string device_name(int index) {
 }
 
 std::string runtime_version() {
+#ifdef IRONNET_CUDA_EMULATION
+  return "host emulation";  // IRONNET_CUDA=EMULATE: cuda/emulation stands in for the runtime
+#else
   int version = 0;
   check(cudaRuntimeGetVersion(&version), "cudaRuntimeGetVersion");
   return std::to_string(version / 1000) + "." + std::to_string((version % 1000) / 10);
+#endif
 }
 
 void copy_host_to_device(void* dst, const void* src, size_t nbytes, int device) {

@@ -23,8 +23,9 @@ def on_device(array: Any, device: str, requires_grad: bool = False) -> ironnet.T
 
 
 def to_host(t: Any) -> np.ndarray:
-    """A NumPy copy of a tensor on any device."""
-    return t.cpu().numpy()
+    """A NumPy copy of a tensor on any device (for a CPU tensor, .cpu() is the tensor itself and
+    .numpy() a view of its memory, which a later in-place op would change)."""
+    return np.array(t.cpu().numpy(), copy=True)
 
 
 def _as_tuple(value: Any) -> tuple:

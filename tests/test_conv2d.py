@@ -157,6 +157,19 @@ def test_empty_batch(rng):
     np.testing.assert_array_equal(k.grad.numpy(), np.zeros((3, 3, 2, 4)))
 
 
+@pytest.mark.parametrize("relu", [False, True])
+def test_no_input_channels_bias_gradient(rng, relu):
+    """c_in = 0: y is the bias alone, so dbias is still the (relu-masked) sum of dy over the pixels."""
+    x, k, dy = np.zeros((2, 5, 5, 0), np.float32), np.zeros((3, 3, 0, 4), np.float32), rand(rng, (2, 5, 5, 4))
+    relu_y = rand(rng, dy.shape) if relu else None
+    dx, dk, db = _C.conv2d_backward(ironnet.tensor(dy)._impl, ironnet.tensor(x)._impl, ironnet.tensor(k)._impl,
+                                    (1, 1), (1, 1), ((1, 1), (1, 1)), True, True, True,
+                                    None if relu_y is None else ironnet.tensor(relu_y)._impl)
+    assert ironnet.Tensor(dx).shape == x.shape and ironnet.Tensor(dk).shape == k.shape
+    masked = dy if relu_y is None else dy * (relu_y > 0)
+    np.testing.assert_allclose(ironnet.Tensor(db).numpy(), masked.sum(axis=(0, 1, 2)), rtol=1e-5, atol=1e-5)
+
+
 def test_small_graph_backward(rng):
     """loss = sum(g * conv2d(relu(conv2d(x, w1, b1, same)), w2, strides=2)): both layers' gradients."""
     x_np, w1_np, b1_np, w2_np = rand(rng, (2, 9, 9, 3)), rand(rng, (3, 3, 3, 8)), rand(rng, (8,)), rand(rng, (2, 2, 8, 4))

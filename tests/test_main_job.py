@@ -43,6 +43,7 @@ def test_main_job_says_why_cuda_is_unavailable(capsys):
 
 
 @pytest.mark.cuda
+@pytest.mark.big
 def test_main_job_trains_on_the_gpu(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["--dataset", "digits", "--epochs", "15", "--batch-size", "32", "--verbose", "0",

@@ -121,6 +121,19 @@ void conv2d_backward(const Conv2dShape& s, const float* dy, const float* relu_y,
     if (dbias) std::fill(dbias, dbias + s.c_out, 0.0f);
     return;
   }
+  if (s.c_in == 0) {  // y = bias alone: dx and dkernel are empty, dbias the column sums of (masked) dy
+    if (dbias) {
+      for (int64_t j = 0; j < s.c_out; ++j) {
+        double sum = 0.0;
+        for (int64_t p = 0; p < s.pixels(); ++p) {
+          const int64_t e = p * s.c_out + j;
+          if (relu_y == nullptr || relu_y[e] > 0.0f) sum += dy[e];
+        }
+        dbias[j] = static_cast<float>(sum);
+      }
+    }
+    return;
+  }
   const int threads = threads_for_conv(s, num_threads);
   Conv2dShape t;
   if (dx && input_grad_as_conv(s, t)) {
