@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "block_reduce.cuh"
+#include "kernels/shared/batchnorm_statistics.h"
 #include "common.cuh"
 #include "ironnet/cuda/batchnorm.h"
 
@@ -94,19 +95,8 @@ __global__ void train_statistics(cpu::BatchNormDims d, int64_t splits, const dou
   const int64_t c = blockIdx.x;
   const ChannelTotals sums = channel_totals(partials, splits, columns_of(d), d.inner, c);
   if (threadIdx.x != 0) return;
-  const double n = static_cast<double>(d.outer * d.inner);
-  const float pivot = x[c * d.inner];
-  const double shifted_mean = sums.u / n;
-  const double var = fmax(sums.uv / n - shifted_mean * shifted_mean, 0.0);
-  const double inv = 1.0 / sqrt(var + static_cast<double>(eps));
-  mean[c] = static_cast<float>(pivot + shifted_mean);
-  inv_std[c] = static_cast<float>(inv);
-  const double k = inv * (gamma ? gamma[c] : 1.0f);
-  scale[c] = static_cast<float>(k);
-  // y = (x - pivot) k + (beta - (mean - pivot) k): x - pivot is exact for x near the pivot.
-  offset[c] = static_cast<float>((beta ? beta[c] : 0.0f) - shifted_mean * k);
-  moving_mean[c] = moving_mean[c] * keep + mean[c] * take;
-  moving_var[c] = moving_var[c] * keep + static_cast<float>(var) * take;
+  batchnorm_statistics::finish_channel(c, sums.u, sums.uv, static_cast<double>(d.outer * d.inner), x[c * d.inner], eps,
+                                       gamma, beta, keep, take, mean, inv_std, scale, offset, moving_mean, moving_var);
 }
 
 // Inference coefficients, a thread per channel: scale = gamma / sqrt(moving_var + eps), offset = beta.

@@ -20,6 +20,7 @@
 #include "ironnet/batchnorm.h"
 #include "kernels/cpu/batchnorm_rows.h"
 #include "kernels/cpu/threads.h"
+#include "kernels/shared/batchnorm_statistics.h"
 
 namespace ironnet::cpu::batchnorm_detail {
 
@@ -176,18 +177,8 @@ void train_forward_kernel(const BatchNormDims& d, const float* x, const float* g
     for (int64_t c = 0; c < C; ++c) {
       double s1, unused, s2;
       partials.total(team, c, s1, unused, s2);
-      const double shifted_mean = s1 / n;
-      const double var = std::max(s2 / n - shifted_mean * shifted_mean, 0.0);
-      const double inv = 1.0 / std::sqrt(var + static_cast<double>(eps));
-      mean[c] = static_cast<float>(pivot[c] + shifted_mean);
-      inv_std[c] = static_cast<float>(inv);
-      const double k = inv * (gamma ? gamma[c] : 1.0f);
-      scale[c] = static_cast<float>(k);
-      // y = (x - pivot) k + (beta - (mean - pivot) k): x - pivot is exact for x near the pivot, where
-      // x - mean would carry mean's float32 rounding (an ulp of a large mean) into every output.
-      offset[c] = static_cast<float>((beta ? beta[c] : 0.0f) - shifted_mean * k);
-      moving_mean[c] = moving_mean[c] * keep + mean[c] * take;
-      moving_var[c] = moving_var[c] * keep + static_cast<float>(var) * take;
+      batchnorm_statistics::finish_channel(c, s1, s2, n, pivot[c], eps, gamma, beta, keep, take, mean, inv_std,
+                                           scale.data(), offset.data(), moving_mean, moving_var);
     }  // the single's implied barrier publishes scale and offset
     affine<false>(d, share, x, pivot.data(), scale.data(), nullptr, nullptr, offset.data(), y);
   }
