@@ -3,7 +3,8 @@
 // the slice's units in `omp simd` loops; activations run in place over whole blocks with the choice
 // of function made outside the loop, so each loop vectorizes. Derivatives are taken from the
 // activated values (tanh' = 1 - y^2, sigmoid' = y (1 - y), ...), which is all backward saves.
-// The AVX-512 build adds its own tanh/sigmoid and a one-pass LSTM forward row (the hottest case).
+// The AVX-512 build adds its own tanh/sigmoid and one-pass rows for the hottest cases (LSTM and GRU
+// with Keras's default activations).
 // Everything here has internal linkage; only make_table() hands the functions out.
 #pragma once
 #include <cmath>
@@ -249,8 +250,53 @@ bool lstm_row_fused(const ForwardStep& s, int64_t b) {
   }
   return true;
 }
+
+// Row b of gru_forward (reset_after) for tanh / sigmoid in one pass over the units, as lstm_row_fused
+// (the general version makes about eight passes over the row's blocks). Returns false for other
+// activations.
+bool gru_row_fused(const ForwardStep& s, int64_t b) {
+  if (s.act != RnnActivation::Tanh || s.gate_act != RnnGateActivation::Sigmoid) return false;
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
+  const float* g = s.gates + b * s.ld_gates;
+  const float* xw = s.xw + b * s.ld_xw + u0;
+  const float* h_prev = s.h_in + b * s.ld_in + u0;
+  const float* bias = s.bias ? s.bias + u0 : nullptr;
+  const float* rbias = s.recurrent_bias ? s.recurrent_bias + u0 : nullptr;
+  float *h_out = s.h_out + b * s.ld_out + u0, *y = s.y + b * s.ld_y + u0;
+  float* a_out = s.a_out ? s.a_out + b * s.ld_out + u0 : nullptr;
+  const float* rm = s.a_out ? s.recurrent_mask + b * H + u0 : nullptr;
+  float* saved = s.saved ? s.saved + b * s.ld_saved + u0 : nullptr;
+  for (int64_t j = 0; j < nu; j += 16) {
+    const __mmask16 m = nu - j >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (nu - j)) - 1);
+    auto load = [&](const float* p) { return _mm512_maskz_loadu_ps(m, p + j); };
+    // Gate q's input part x W_q + b_q + rb_q, summed in add_inputs' order.
+    auto input = [&](int q) {
+      __m512 v = load(xw + q * H);
+      if (bias) v = _mm512_add_ps(v, load(bias + q * H));
+      if (bias && rbias) v = _mm512_add_ps(v, load(rbias + q * H));
+      return v;
+    };
+    const __m512 z = sigmoid16(_mm512_add_ps(load(g), input(0)));
+    const __m512 r = sigmoid16(_mm512_add_ps(load(g + nu), input(1)));
+    __m512 rec = load(g + 2 * nu);  // h U_h + rb_h
+    if (rbias) rec = _mm512_add_ps(rec, load(rbias + 2 * H));
+    __m512 pre = _mm512_fmadd_ps(r, rec, load(xw + 2 * H));
+    if (bias) pre = _mm512_add_ps(pre, load(bias + 2 * H));
+    const __m512 hh = tanh16(pre);
+    const __m512 h = _mm512_fmadd_ps(z, load(h_prev), _mm512_mul_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), z), hh));
+    _mm512_mask_storeu_ps(h_out + j, m, h);
+    _mm512_mask_storeu_ps(y + j, m, h);
+    if (a_out) _mm512_mask_storeu_ps(a_out + j, m, _mm512_mul_ps(h, load(rm)));
+    if (saved) {
+      const __m512 blocks[4] = {z, r, hh, rec};
+      for (int q = 0; q < 4; ++q) _mm512_mask_storeu_ps(saved + q * H + j, m, blocks[q]);
+    }
+  }
+  return true;
+}
 #else
 bool lstm_row_fused(const ForwardStep&, int64_t) { return false; }
+bool gru_row_fused(const ForwardStep&, int64_t) { return false; }
 #endif
 
 void lstm_forward(const ForwardStep& s) {
@@ -300,6 +346,7 @@ void gru_forward(const ForwardStep& s) {
       carry_state(s, b, 4);
       continue;
     }
+    if (gru_row_fused(s, b)) continue;
     float* g = s.gates + b * s.ld_gates;
     const float* xw = s.xw + b * s.ld_xw;
     add_inputs(s, g, xw, 0, 2);
@@ -431,9 +478,43 @@ void gru_backward_common(const BackwardStep& s, int64_t b) {
   scale_by_derivative(s.act, hh, dhh, nu);
 }
 
+#if defined(__AVX512F__)
+// Row b of gru_backward for tanh / sigmoid in one pass over the units, dh += dy included (the general
+// version makes about ten). Returns false for other activations and for a padded step.
+bool gru_backward_row_fused(const BackwardStep& s, int64_t b) {
+  if (s.act != RnnActivation::Tanh || s.gate_act != RnnGateActivation::Sigmoid || is_padded(s.mask, s.ld_mask, b))
+    return false;
+  const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
+  const float* sv = s.saved + b * s.ld_saved + u0;
+  const float *h_prev = s.h_in + b * s.ld_in + u0, *dy = s.dy + b * s.ld_y + u0;
+  float* dh_row = s.dh + b * H + u0;
+  float *dg = s.dg + b * s.ld_dg + u0, *dgr = s.dg_rec + b * s.ld_dg + u0;
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int64_t j = 0; j < nu; j += 16) {
+    const __mmask16 m = nu - j >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (nu - j)) - 1);
+    auto load = [&](const float* p) { return _mm512_maskz_loadu_ps(m, p + j); };
+    auto store = [&](float* p, __m512 v) { _mm512_mask_storeu_ps(p + j, m, v); };
+    const __m512 z = load(sv), r = load(sv + H), hh = load(sv + 2 * H), rec = load(sv + 3 * H);
+    const __m512 dh = _mm512_add_ps(load(dh_row), load(dy));
+    const __m512 one_minus_z = _mm512_sub_ps(one, z);
+    // sigmoid' = y (1 - y), tanh' = 1 - y^2, from the saved activations
+    const __m512 dz = _mm512_mul_ps(_mm512_mul_ps(dh, _mm512_sub_ps(load(h_prev), hh)), _mm512_mul_ps(z, one_minus_z));
+    const __m512 dhh = _mm512_mul_ps(_mm512_mul_ps(dh, one_minus_z), _mm512_fnmadd_ps(hh, hh, one));
+    const __m512 dr = _mm512_mul_ps(_mm512_mul_ps(dhh, rec), _mm512_mul_ps(r, _mm512_sub_ps(one, r)));
+    store(dh_row, _mm512_mul_ps(dh, z));  // the direct part; the rest comes through the recurrent GEMM
+    store(dg, dz), store(dg + H, dr), store(dg + 2 * H, dhh);
+    store(dgr, dz), store(dgr + H, dr), store(dgr + 2 * H, _mm512_mul_ps(dhh, r));
+  }
+  return true;
+}
+#else
+bool gru_backward_row_fused(const BackwardStep&, int64_t) { return false; }
+#endif
+
 void gru_backward(const BackwardStep& s) {
   const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
   for (int64_t b = 0; b < s.batch; ++b) {
+    if (gru_backward_row_fused(s, b)) continue;
     if (!begin_row(s, b, 3)) continue;
     gru_backward_common(s, b);
     const float* sv = s.saved + b * s.ld_saved + u0;
