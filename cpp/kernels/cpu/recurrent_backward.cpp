@@ -50,43 +50,41 @@ void gemm_at_b(int64_t m, int64_t n, int64_t rows, const float* a, int64_t lda, 
 // count, so the result is deterministic.
 class ColumnSums {
  public:
-  ColumnSums(const RnnBackwardArgs& a, bool separate_rec)
-      : gates_(rnn_gate_count(a.shape.cell)), units_(a.shape.units), separate_rec_(separate_rec) {
+  ColumnSums(const RnnBackwardArgs& a, bool separate_rec, const CellTable& cells)
+      : gates_(rnn_gate_count(a.shape.cell)), units_(a.shape.units), separate_rec_(separate_rec), cells_(cells) {
     const auto kH = static_cast<size_t>(gates_ * units_);
-    if (a.dbias || (a.drecurrent_bias && !separate_rec)) of_dg_.assign(kH, 0.0);
-    if (a.drecurrent_bias && separate_rec) of_dg_rec_.assign(kH, 0.0);
+    if (a.dbias || a.drecurrent_bias) of_dg_.assign(kH, 0.0);
+    if (a.drecurrent_bias && separate_rec) of_candidate_rec_.assign(static_cast<size_t>(units_), 0.0);
   }
 
   // Adds rows [0, batch) of a step's dG (and dG_rec), columns of units [u0, u1) in every gate block.
   void add_step(const BackwardStep& st) {
-    if (!of_dg_.empty()) add(st.dg, st, of_dg_.data());
-    if (!of_dg_rec_.empty()) add(st.dg_rec, st, of_dg_rec_.data());
+    if (of_dg_.empty()) return;
+    const int64_t nu = st.u1 - st.u0;
+    for (int64_t g = 0; g < gates_; ++g)
+      cells_.add_column_sums(st.dg + g * units_ + st.u0, st.ld_dg, st.batch, nu, of_dg_.data() + g * units_ + st.u0);
+    if (!of_candidate_rec_.empty())  // GRU reset_after's dG_rec equals dG but in the candidate block
+      cells_.add_column_sums(st.dg_rec + kCandidate * units_ + st.u0, st.ld_dg, st.batch, nu,
+                             of_candidate_rec_.data() + st.u0);
   }
 
   void write(const RnnBackwardArgs& a) const {
-    if (a.dbias) narrow(of_dg_, a.dbias);
-    if (a.drecurrent_bias) narrow(separate_rec_ ? of_dg_rec_ : of_dg_, a.drecurrent_bias);
+    if (a.dbias) narrow(of_dg_.data(), of_dg_.size(), a.dbias);
+    if (!a.drecurrent_bias) return;
+    narrow(of_dg_.data(), of_dg_.size(), a.drecurrent_bias);
+    if (separate_rec_) narrow(of_candidate_rec_.data(), of_candidate_rec_.size(), a.drecurrent_bias + kCandidate * units_);
   }
 
  private:
-  void add(const float* dg, const BackwardStep& st, double* sums) const {
-    const int64_t nu = st.u1 - st.u0;
-    for (int64_t b = 0; b < st.batch; ++b) {
-      for (int64_t g = 0; g < gates_; ++g) {
-        const float* row = dg + b * st.ld_dg + g * units_ + st.u0;
-        double* acc = sums + g * units_ + st.u0;
-#pragma omp simd
-        for (int64_t j = 0; j < nu; ++j) acc[j] += row[j];
-      }
-    }
-  }
-  static void narrow(const std::vector<double>& sums, float* out) {
-    for (size_t j = 0; j < sums.size(); ++j) out[j] = static_cast<float>(sums[j]);
+  static constexpr int64_t kCandidate = 2;  // GRU's gate blocks: z, r, h~
+  static void narrow(const double* sums, size_t n, float* out) {
+    for (size_t j = 0; j < n; ++j) out[j] = static_cast<float>(sums[j]);
   }
 
   int64_t gates_, units_;
   bool separate_rec_;
-  std::vector<double> of_dg_, of_dg_rec_;
+  const CellTable& cells_;
+  std::vector<double> of_dg_, of_candidate_rec_;
 };
 
 // The gradients of the weights and of x from the gate gradients of all steps.
@@ -137,7 +135,7 @@ void rnn_backward(const RnnBackwardArgs& a, int num_threads) {
   float* dc = dh + B * H;
   copy_or_zero(dh, a.dh_last, B * H);
   copy_or_zero(dc, a.dc_last, B * H);
-  ColumnSums bias_sums(a, separate_rec);
+  ColumnSums bias_sums(a, separate_rec, cells);
 
   if (B > 0 && T > 0) {
     const UnitSlices slices = unit_slices(s, threads);

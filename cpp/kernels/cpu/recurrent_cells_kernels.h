@@ -618,10 +618,26 @@ void add_recurrent_grad(int64_t batch, int64_t units, int64_t u0, int64_t u1, co
   }
 }
 
+void add_column_sums(const float* m, int64_t ld, int64_t rows, int64_t n, double* sums) {
+  // Bands of columns whose running sums stay in registers / L1 while the rows stream past.
+  constexpr int64_t kBand = 64;
+  for (int64_t j0 = 0; j0 < n; j0 += kBand) {
+    const int64_t w = n - j0 < kBand ? n - j0 : kBand;
+    double band[kBand];
+    for (int64_t j = 0; j < w; ++j) band[j] = sums[j0 + j];
+    for (int64_t b = 0; b < rows; ++b) {
+      const float* row = m + b * ld + j0;
+#pragma omp simd
+      for (int64_t j = 0; j < w; ++j) band[j] += row[j];
+    }
+    for (int64_t j = 0; j < w; ++j) sums[j0 + j] = band[j];
+  }
+}
+
 CellTable make_table() {
   return CellTable{lstm_forward,  gru_forward,   gru_reset_gates,     gru_update,         simple_forward,
                    lstm_backward, gru_backward,  gru_backward_update, gru_backward_reset, simple_backward,
-                   add_recurrent_grad};
+                   add_recurrent_grad, add_column_sums};
 }
 
 }  // namespace

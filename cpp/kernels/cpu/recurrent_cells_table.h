@@ -83,6 +83,9 @@ struct CellTable {
   // dh[b, j] += rec[b * ld_rec + j - u0] * recurrent_mask[b, j] (mask null = 1), units [u0, u1).
   void (*add_recurrent_grad)(int64_t batch, int64_t units, int64_t u0, int64_t u1, const float* rec,
                              int64_t ld_rec, const float* recurrent_mask, float* dh);
+  // sums[j] += sum over rows b < rows of m[b * ld + j], j < n, in double, rows in order (the bias
+  // gradients, a step's dG at a time).
+  void (*add_column_sums)(const float* m, int64_t ld, int64_t rows, int64_t n, double* sums);
 };
 
 const CellTable& portable_cells();
