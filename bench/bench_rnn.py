@@ -8,7 +8,8 @@ For each thread count and case (batch 64, input 128):
   2. times the forward (inference: no_grad) and forward + backward (autograd, gradients of x and of
      every weight) of both, interleaved sample by sample in the same process (see harness.py);
   3. prints sequences/s, ironnet's ratio to PyTorch, GFLOP/s and the fraction of the FMA peak
-     (--peak GFLOP/s for two cores; per thread half of it), against the issue's targets.
+     (measured here per thread count by ironnet.measure_fma_peak, or --peak GFLOP/s for two
+     threads), against the issue's targets.
 
 FLOPs: forward = 2·B·T·(I + H)·kH (input projection and recurrent GEMMs; the pointwise work is not
 counted), forward + backward = 3× that (dx, dW_ih, dW_hh and dh are the forward's GEMMs twice over).
@@ -189,12 +190,12 @@ HEADERS = ["case", "threads", "pass", "ironnet seq/s", "torch seq/s", "ironnet /
            "% of FMA peak", "torch GFLOP/s", "noise"]
 
 
-def table_rows(rows: List[Row], peak: float) -> List[List[str]]:
+def table_rows(rows: List[Row], peaks: Dict[int, float]) -> List[List[str]]:
     out = []
     for r in rows:
         met = r.met()
         verdict = "—" if met is None else (f"≥{r.target:.1f}×: " + ("yes" if met else "**NO**"))
-        thread_peak = peak * r.threads / 2
+        thread_peak = peaks[r.threads]
         out.append([r.case.label(), str(r.threads), r.what, f"{r.seq_per_s('ironnet'):,.0f}",
                     f"{r.seq_per_s('torch'):,.0f}", f"{r.ratio:.2f}×", verdict, f"{r.gflops('ironnet'):.0f}",
                     f"{100 * r.gflops('ironnet') / thread_peak:.0f}%", f"{r.gflops('torch'):.0f}",
@@ -208,8 +209,17 @@ NOTES = """\
 - fwd: under no_grad (ironnet then saves no training workspace); fwd+bwd: `y.backward(g)` through both
   autograds, gradients of x and of every weight.
 - GFLOP/s count the GEMMs only: forward 2·B·T·(I+H)·kH, forward + backward 3× that. % of FMA peak: of
-  the two-core peak given by --peak (one thread: half of it).
+  the float32 FMA throughput measured at that thread count (`ironnet.measure_fma_peak`), or of --peak.
 - noise = the larger interquartile range / median of the two timed callables of that row."""
+
+
+def fma_peaks(args) -> Dict[int, float]:
+    """GFLOP/s per thread count: --peak scaled (it is the two-thread figure), or measured now."""
+    import ironnet
+
+    if args.peak:
+        return {t: args.peak * t / 2 for t in args.threads}
+    return {t: ironnet.measure_fma_peak(threads=t) for t in args.threads}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -221,9 +231,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--min-time", type=float, default=1.0, help="least seconds of calls per callable (default: 1)")
     p.add_argument("--pause", type=float, default=0.05, help="seconds of sleep before each sample (default: 0.05)")
     p.add_argument("--max-wait", type=float, default=30.0, help="most seconds to wait for a quiet CPU per case")
-    p.add_argument("--peak", type=float, default=426.0,
-                   help="two-core float32 FMA peak in GFLOP/s (default: 426, the issue's Zen 5 machine; a Zen 4, "
-                        "whose 512-bit FMAs take two cycles, has about half)")
+    p.add_argument("--peak", type=float, default=None,
+                   help="two-thread float32 FMA peak in GFLOP/s (one thread: half of it); default: measured on "
+                        "this machine per thread count")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--markdown", metavar="PATH", help="write/update the results section of this Markdown file")
     args = p.parse_args(argv)
@@ -231,7 +241,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         p.error("--threads and --repeats must be >= 1")
 
     rows = run(args)
-    table = harness.format_table(HEADERS, table_rows(rows, args.peak))
+    peaks = fma_peaks(args)
+    table = harness.format_table(HEADERS, table_rows(rows, peaks))
     print("\n" + table)
     summary = harness.target_summary([r.met() for r in rows], TARGET_THREADS)
     print("\n" + summary)
@@ -247,8 +258,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             "Recurrent sequences (float32): ironnet LSTM/GRU vs PyTorch nn.LSTM/nn.GRU", command,
             [f"cpu: {harness.cpu_model()}, {os.cpu_count()} logical CPUs; load after the run: `{load}`",
              f"ironnet {cfg['version']} (CPU ISA {cfg['cpu_isa']}), torch {torch.__version__}",
-             f"FMA peak used for the % column: {args.peak:.0f} GFLOP/s for two cores"],
-            harness.format_table(HEADERS, table_rows(rows, args.peak), markdown=True), summary, NOTES)
+             "FMA peak used for the % column: " + ", ".join(
+                 f"{peaks[t]:.0f} GFLOP/s at {t} thread(s)" for t in args.threads)
+             + (" (given by --peak)" if args.peak else " (measured: `ironnet.measure_fma_peak`)")],
+            harness.format_table(HEADERS, table_rows(rows, peaks), markdown=True), summary, NOTES)
         harness.write_results(args.markdown, SECTION, body)
     return 0
 

@@ -2,6 +2,7 @@
 import re
 
 import numpy as np
+import pytest
 
 import ironnet
 
@@ -99,3 +100,45 @@ def test_cuda_queries_answer_without_a_device():
     count = ironnet.cuda.device_count()
     assert isinstance(count, int) and count >= 0
     assert ironnet.cuda.is_available() == (count > 0)
+
+
+@pytest.mark.parametrize("isa", ironnet.supported_cpu_isas())
+def test_fma_peak_bounds_the_gemm(isa):
+    """The measured peak is a ceiling: a large one-thread GEMM on the same ISA cannot beat it. (A peak
+    counted with the wrong vector width would be half or double the truth, and this would catch half.)"""
+    import time
+
+    peak = ironnet.measure_fma_peak(threads=1, isa=isa, seconds=0.05)
+    assert peak > 0.5  # GFLOP/s: even the portable path on a slow core does more
+    n = 384
+    rng = np.random.default_rng(0)
+    a, b = (ironnet.from_numpy(rng.standard_normal((n, n)).astype(np.float32)) for _ in range(2))
+    previous = (ironnet.get_num_threads(), ironnet.get_cpu_isa())
+    try:
+        ironnet.set_num_threads(1)
+        ironnet.set_cpu_isa(isa)
+        ironnet.ops.matmul(a, b)
+        best = min(_timed(lambda: ironnet.ops.matmul(a, b), time.perf_counter) for _ in range(5))
+    finally:
+        ironnet.set_num_threads(previous[0])
+        ironnet.set_cpu_isa(previous[1])
+    assert 2.0 * n**3 / best * 1e-9 <= 1.25 * peak
+
+
+def _timed(fn, clock):
+    t0 = clock()
+    fn()
+    return clock() - t0
+
+
+def test_fma_peak_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="threads must be >= 1"):
+        ironnet.measure_fma_peak(threads=0)
+    with pytest.raises(ValueError, match="seconds must be > 0"):
+        ironnet.measure_fma_peak(threads=1, seconds=0.0)
+    with pytest.raises(ValueError, match="bogus"):
+        ironnet.measure_fma_peak(threads=1, isa="bogus")
+    with pytest.raises(TypeError, match="threads must be an int"):
+        ironnet.measure_fma_peak(threads="2")
+    with pytest.raises(TypeError, match="isa must be a string"):
+        ironnet.measure_fma_peak(threads=1, isa=512)

@@ -5,6 +5,7 @@
 #include "bindings/common.h"
 #include "ironnet/cpu_features.h"
 #include "ironnet/cuda_api.h"
+#include "ironnet/fma_peak.h"
 #include "ironnet/matmul_precision.h"
 #include "ironnet/parallel.h"
 
@@ -39,6 +40,11 @@ void bind_runtime(py::module_& m) {
     for (CpuIsa isa : supported_isas()) names.emplace_back(isa_name(isa));
     return names;
   });
+
+  m.def(
+      "measure_fma_peak",
+      [](int threads, const std::string& isa, double seconds) { return measure_fma_peak(threads, parse_isa(isa), seconds); },
+      py::arg("threads"), py::arg("isa"), py::arg("seconds") = 0.2, py::call_guard<py::gil_scoped_release>());
 
   m.def("cuda_compiled", &cuda::compiled);
   m.def("cuda_device_count", &cuda::device_count);

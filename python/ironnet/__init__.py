@@ -8,6 +8,7 @@ from .config import (
     config,
     get_cpu_isa,
     get_num_threads,
+    measure_fma_peak,
     set_cpu_isa,
     set_num_threads,
     show_config,
@@ -52,4 +53,5 @@ __all__ = [
     "get_cpu_isa",
     "set_cpu_isa",
     "supported_cpu_isas",
+    "measure_fma_peak",
 ]

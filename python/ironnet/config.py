@@ -38,6 +38,21 @@ def supported_cpu_isas() -> list:
     return _C.supported_cpu_isas()
 
 
+def measure_fma_peak(threads: Optional[int] = None, isa: Optional[str] = None, seconds: float = 0.2) -> float:
+    """The float32 FMA throughput, in GFLOP/s, that `threads` threads (default: get_num_threads()) reach
+    on this machine with the vectors of `isa` (default: the active one), measured now: independent
+    multiply-add chains, best of three runs of about `seconds` each. The ceiling benchmarks compare
+    kernels against; a datasheet figure is wrong wherever the vector units differ (Zen 4 runs 512-bit
+    FMAs at half rate)."""
+    if threads is None:
+        threads = get_num_threads()
+    if not isinstance(threads, int) or isinstance(threads, bool):
+        raise TypeError(f"measure_fma_peak: threads must be an int, got {type(threads).__name__}")
+    if isa is not None and not isinstance(isa, str):
+        raise TypeError(f"measure_fma_peak: isa must be a string or None, got {type(isa).__name__}")
+    return _C.measure_fma_peak(threads, get_cpu_isa() if isa is None else isa, float(seconds))
+
+
 def config() -> dict:
     """The facts show_config() prints, as a dict."""
     info = dict(_C.build_info())
