@@ -76,6 +76,30 @@ inline __m512 sigmoid16(__m512 x) {
 void tanh_block(float* v, int64_t n) {
   for_each_vector(v, n, [](__m512 x) { return tanh16(x); });
 }
+
+// sigmoid' = y (1 - y) and tanh' = 1 - y^2 from the activated y, as scale_by_derivative.
+inline __m512 sigmoid_grad16(__m512 y) { return _mm512_mul_ps(y, _mm512_sub_ps(_mm512_set1_ps(1.0f), y)); }
+inline __m512 tanh_grad16(__m512 y) { return _mm512_fnmadd_ps(y, y, _mm512_set1_ps(1.0f)); }
+
+// The one-pass rows (lstm_row_fused and the like) cover Keras's default activations only.
+bool has_one_pass_row(RnnActivation act, RnnGateActivation gate_act) {
+  return act == RnnActivation::Tanh && gate_act == RnnGateActivation::Sigmoid;
+}
+
+// One vector of a row's units for the one-pass rows: units [j, j + 16) masked to the row's nu.
+struct UnitVector {
+  int64_t j;
+  __mmask16 m;
+  __m512 load(const float* p) const { return _mm512_maskz_loadu_ps(m, p + j); }
+  void store(float* p, __m512 v) const { _mm512_mask_storeu_ps(p + j, m, v); }
+};
+
+// Calls body(UnitVector) for each 16 of nu units, the last masked.
+template <class Body>
+void for_each_unit_vector(int64_t nu, Body body) {
+  for (int64_t j = 0; j < nu; j += 16)
+    body(UnitVector{j, nu - j >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (nu - j)) - 1)});
+}
 void sigmoid_block(float* v, int64_t n) {
   for_each_vector(v, n, [](__m512 x) { return sigmoid16(x); });
 }
@@ -219,7 +243,7 @@ void finish_row(const ForwardStep& s, int64_t b, const float* gates, int saved_c
 // the state update and every store with the values still in registers (the general version makes
 // about ten passes over the row's blocks). Returns false for other activations.
 bool lstm_row_fused(const ForwardStep& s, int64_t b) {
-  if (s.act != RnnActivation::Tanh || s.gate_act != RnnGateActivation::Sigmoid) return false;
+  if (!has_one_pass_row(s.act, s.gate_act)) return false;
   const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
   const float* g = s.gates + b * s.ld_gates;
   const float* xw = s.xw + b * s.ld_xw + u0;
@@ -228,26 +252,25 @@ bool lstm_row_fused(const ForwardStep& s, int64_t b) {
   float* a_out = s.a_out ? s.a_out + b * s.ld_out + u0 : nullptr;
   const float* rm = s.a_out ? s.recurrent_mask + b * H + u0 : nullptr;
   float* saved = s.saved ? s.saved + b * s.ld_saved + u0 : nullptr;
-  for (int64_t j = 0; j < nu; j += 16) {
-    const __mmask16 m = nu - j >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (nu - j)) - 1);
+  for_each_unit_vector(nu, [&](const UnitVector& v) {
     __m512 pre[4];
     for (int q = 0; q < 4; ++q) {
-      pre[q] = _mm512_add_ps(_mm512_maskz_loadu_ps(m, g + q * nu + j), _mm512_maskz_loadu_ps(m, xw + q * H + j));
-      if (s.bias) pre[q] = _mm512_add_ps(pre[q], _mm512_maskz_loadu_ps(m, s.bias + q * H + u0 + j));
+      pre[q] = _mm512_add_ps(v.load(g + q * nu), v.load(xw + q * H));
+      if (s.bias) pre[q] = _mm512_add_ps(pre[q], v.load(s.bias + q * H + u0));
     }
     const __m512 i = sigmoid16(pre[0]), f = sigmoid16(pre[1]), cc = tanh16(pre[2]), o = sigmoid16(pre[3]);
-    const __m512 c = _mm512_fmadd_ps(f, _mm512_maskz_loadu_ps(m, c_prev + j), _mm512_mul_ps(i, cc));
+    const __m512 c = _mm512_fmadd_ps(f, v.load(c_prev), _mm512_mul_ps(i, cc));
     const __m512 ac = tanh16(c);
     const __m512 h = _mm512_mul_ps(o, ac);
-    _mm512_mask_storeu_ps(c_out + j, m, c);
-    _mm512_mask_storeu_ps(h_out + j, m, h);
-    _mm512_mask_storeu_ps(y + j, m, h);
-    if (a_out) _mm512_mask_storeu_ps(a_out + j, m, _mm512_mul_ps(h, _mm512_maskz_loadu_ps(m, rm + j)));
+    v.store(c_out, c);
+    v.store(h_out, h);
+    v.store(y, h);
+    if (a_out) v.store(a_out, _mm512_mul_ps(h, v.load(rm)));
     if (saved) {
       const __m512 blocks[5] = {i, f, cc, o, ac};
-      for (int q = 0; q < 5; ++q) _mm512_mask_storeu_ps(saved + q * H + j, m, blocks[q]);
+      for (int q = 0; q < 5; ++q) v.store(saved + q * H, blocks[q]);
     }
-  }
+  });
   return true;
 }
 
@@ -255,7 +278,7 @@ bool lstm_row_fused(const ForwardStep& s, int64_t b) {
 // (the general version makes about eight passes over the row's blocks). Returns false for other
 // activations.
 bool gru_row_fused(const ForwardStep& s, int64_t b) {
-  if (s.act != RnnActivation::Tanh || s.gate_act != RnnGateActivation::Sigmoid) return false;
+  if (!has_one_pass_row(s.act, s.gate_act)) return false;
   const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
   const float* g = s.gates + b * s.ld_gates;
   const float* xw = s.xw + b * s.ld_xw + u0;
@@ -266,32 +289,30 @@ bool gru_row_fused(const ForwardStep& s, int64_t b) {
   float* a_out = s.a_out ? s.a_out + b * s.ld_out + u0 : nullptr;
   const float* rm = s.a_out ? s.recurrent_mask + b * H + u0 : nullptr;
   float* saved = s.saved ? s.saved + b * s.ld_saved + u0 : nullptr;
-  for (int64_t j = 0; j < nu; j += 16) {
-    const __mmask16 m = nu - j >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (nu - j)) - 1);
-    auto load = [&](const float* p) { return _mm512_maskz_loadu_ps(m, p + j); };
+  for_each_unit_vector(nu, [&](const UnitVector& v) {
     // Gate q's input part x W_q + b_q + rb_q, summed in add_inputs' order.
     auto input = [&](int q) {
-      __m512 v = load(xw + q * H);
-      if (bias) v = _mm512_add_ps(v, load(bias + q * H));
-      if (bias && rbias) v = _mm512_add_ps(v, load(rbias + q * H));
-      return v;
+      __m512 x = v.load(xw + q * H);
+      if (bias) x = _mm512_add_ps(x, v.load(bias + q * H));
+      if (bias && rbias) x = _mm512_add_ps(x, v.load(rbias + q * H));
+      return x;
     };
-    const __m512 z = sigmoid16(_mm512_add_ps(load(g), input(0)));
-    const __m512 r = sigmoid16(_mm512_add_ps(load(g + nu), input(1)));
-    __m512 rec = load(g + 2 * nu);  // h U_h + rb_h
-    if (rbias) rec = _mm512_add_ps(rec, load(rbias + 2 * H));
-    __m512 pre = _mm512_fmadd_ps(r, rec, load(xw + 2 * H));
-    if (bias) pre = _mm512_add_ps(pre, load(bias + 2 * H));
+    const __m512 z = sigmoid16(_mm512_add_ps(v.load(g), input(0)));
+    const __m512 r = sigmoid16(_mm512_add_ps(v.load(g + nu), input(1)));
+    __m512 rec = v.load(g + 2 * nu);  // h U_h + rb_h
+    if (rbias) rec = _mm512_add_ps(rec, v.load(rbias + 2 * H));
+    __m512 pre = _mm512_fmadd_ps(r, rec, v.load(xw + 2 * H));
+    if (bias) pre = _mm512_add_ps(pre, v.load(bias + 2 * H));
     const __m512 hh = tanh16(pre);
-    const __m512 h = _mm512_fmadd_ps(z, load(h_prev), _mm512_mul_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), z), hh));
-    _mm512_mask_storeu_ps(h_out + j, m, h);
-    _mm512_mask_storeu_ps(y + j, m, h);
-    if (a_out) _mm512_mask_storeu_ps(a_out + j, m, _mm512_mul_ps(h, load(rm)));
+    const __m512 h = _mm512_fmadd_ps(z, v.load(h_prev), _mm512_mul_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), z), hh));
+    v.store(h_out, h);
+    v.store(y, h);
+    if (a_out) v.store(a_out, _mm512_mul_ps(h, v.load(rm)));
     if (saved) {
       const __m512 blocks[4] = {z, r, hh, rec};
-      for (int q = 0; q < 4; ++q) _mm512_mask_storeu_ps(saved + q * H + j, m, blocks[q]);
+      for (int q = 0; q < 4; ++q) v.store(saved + q * H, blocks[q]);
     }
-  }
+  });
   return true;
 }
 #else
@@ -433,31 +454,24 @@ bool begin_row(const BackwardStep& s, int64_t b, int blocks) {
 // Row b of lstm_backward for tanh / sigmoid in one pass over the units, dh += dy included (the general
 // version makes about seven). Returns false for other activations and for a padded step.
 bool lstm_backward_row_fused(const BackwardStep& s, int64_t b) {
-  if (s.act != RnnActivation::Tanh || s.gate_act != RnnGateActivation::Sigmoid || is_padded(s.mask, s.ld_mask, b))
-    return false;
+  if (!has_one_pass_row(s.act, s.gate_act) || is_padded(s.mask, s.ld_mask, b)) return false;
   const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
   const float* sv = s.saved + b * s.ld_saved + u0;
   const float *c_prev = s.c_in + b * s.ld_in + u0, *dy = s.dy + b * s.ld_y + u0;
   float *dh_row = s.dh + b * H + u0, *dc_row = s.dc + b * H + u0;
   float* dg = s.dg + b * s.ld_dg + u0;
-  const __m512 one = _mm512_set1_ps(1.0f);
-  for (int64_t j = 0; j < nu; j += 16) {
-    const __mmask16 m = nu - j >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (nu - j)) - 1);
-    auto load = [&](const float* p) { return _mm512_maskz_loadu_ps(m, p + j); };
-    auto store = [&](float* p, __m512 v) { _mm512_mask_storeu_ps(p + j, m, v); };
-    const __m512 i = load(sv), f = load(sv + H), cc = load(sv + 2 * H), o = load(sv + 3 * H), ac = load(sv + 4 * H);
-    const __m512 dh = _mm512_add_ps(load(dh_row), load(dy));
-    // sigmoid' = y (1 - y), tanh' = 1 - y^2, from the saved activations
-    auto sigmoid_grad = [&](__m512 y) { return _mm512_mul_ps(y, _mm512_sub_ps(one, y)); };
-    auto tanh_grad = [&](__m512 y) { return _mm512_fnmadd_ps(y, y, one); };
-    const __m512 dct = _mm512_add_ps(load(dc_row), _mm512_mul_ps(_mm512_mul_ps(dh, o), tanh_grad(ac)));
-    store(dg, _mm512_mul_ps(_mm512_mul_ps(dct, cc), sigmoid_grad(i)));
-    store(dg + H, _mm512_mul_ps(_mm512_mul_ps(dct, load(c_prev)), sigmoid_grad(f)));
-    store(dg + 2 * H, _mm512_mul_ps(_mm512_mul_ps(dct, i), tanh_grad(cc)));
-    store(dg + 3 * H, _mm512_mul_ps(_mm512_mul_ps(dh, ac), sigmoid_grad(o)));
-    store(dc_row, _mm512_mul_ps(dct, f));
-    store(dh_row, _mm512_setzero_ps());  // all of h_{t-1}'s gradient comes through the recurrent GEMM
-  }
+  for_each_unit_vector(nu, [&](const UnitVector& v) {
+    const __m512 i = v.load(sv), f = v.load(sv + H), cc = v.load(sv + 2 * H), o = v.load(sv + 3 * H);
+    const __m512 ac = v.load(sv + 4 * H);
+    const __m512 dh = _mm512_add_ps(v.load(dh_row), v.load(dy));
+    const __m512 dct = _mm512_add_ps(v.load(dc_row), _mm512_mul_ps(_mm512_mul_ps(dh, o), tanh_grad16(ac)));
+    v.store(dg, _mm512_mul_ps(_mm512_mul_ps(dct, cc), sigmoid_grad16(i)));
+    v.store(dg + H, _mm512_mul_ps(_mm512_mul_ps(dct, v.load(c_prev)), sigmoid_grad16(f)));
+    v.store(dg + 2 * H, _mm512_mul_ps(_mm512_mul_ps(dct, i), tanh_grad16(cc)));
+    v.store(dg + 3 * H, _mm512_mul_ps(_mm512_mul_ps(dh, ac), sigmoid_grad16(o)));
+    v.store(dc_row, _mm512_mul_ps(dct, f));
+    v.store(dh_row, _mm512_setzero_ps());  // all of h_{t-1}'s gradient comes through the recurrent GEMM
+  });
   return true;
 }
 #else
@@ -518,29 +532,23 @@ void gru_backward_common(const BackwardStep& s, int64_t b) {
 // Row b of gru_backward for tanh / sigmoid in one pass over the units, dh += dy included (the general
 // version makes about ten). Returns false for other activations and for a padded step.
 bool gru_backward_row_fused(const BackwardStep& s, int64_t b) {
-  if (s.act != RnnActivation::Tanh || s.gate_act != RnnGateActivation::Sigmoid || is_padded(s.mask, s.ld_mask, b))
-    return false;
+  if (!has_one_pass_row(s.act, s.gate_act) || is_padded(s.mask, s.ld_mask, b)) return false;
   const int64_t nu = s.u1 - s.u0, u0 = s.u0, H = s.units;
   const float* sv = s.saved + b * s.ld_saved + u0;
   const float *h_prev = s.h_in + b * s.ld_in + u0, *dy = s.dy + b * s.ld_y + u0;
   float* dh_row = s.dh + b * H + u0;
   float *dg = s.dg + b * s.ld_dg + u0, *dgr = s.dg_rec + b * s.ld_dg + u0;
-  const __m512 one = _mm512_set1_ps(1.0f);
-  for (int64_t j = 0; j < nu; j += 16) {
-    const __mmask16 m = nu - j >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (nu - j)) - 1);
-    auto load = [&](const float* p) { return _mm512_maskz_loadu_ps(m, p + j); };
-    auto store = [&](float* p, __m512 v) { _mm512_mask_storeu_ps(p + j, m, v); };
-    const __m512 z = load(sv), r = load(sv + H), hh = load(sv + 2 * H), rec = load(sv + 3 * H);
-    const __m512 dh = _mm512_add_ps(load(dh_row), load(dy));
-    const __m512 one_minus_z = _mm512_sub_ps(one, z);
-    // sigmoid' = y (1 - y), tanh' = 1 - y^2, from the saved activations
-    const __m512 dz = _mm512_mul_ps(_mm512_mul_ps(dh, _mm512_sub_ps(load(h_prev), hh)), _mm512_mul_ps(z, one_minus_z));
-    const __m512 dhh = _mm512_mul_ps(_mm512_mul_ps(dh, one_minus_z), _mm512_fnmadd_ps(hh, hh, one));
-    const __m512 dr = _mm512_mul_ps(_mm512_mul_ps(dhh, rec), _mm512_mul_ps(r, _mm512_sub_ps(one, r)));
-    store(dh_row, _mm512_mul_ps(dh, z));  // the direct part; the rest comes through the recurrent GEMM
-    store(dg, dz), store(dg + H, dr), store(dg + 2 * H, dhh);
-    store(dgr, dz), store(dgr + H, dr), store(dgr + 2 * H, _mm512_mul_ps(dhh, r));
-  }
+  for_each_unit_vector(nu, [&](const UnitVector& v) {
+    const __m512 z = v.load(sv), r = v.load(sv + H), hh = v.load(sv + 2 * H), rec = v.load(sv + 3 * H);
+    const __m512 dh = _mm512_add_ps(v.load(dh_row), v.load(dy));
+    const __m512 one_minus_z = _mm512_sub_ps(_mm512_set1_ps(1.0f), z);
+    const __m512 dz = _mm512_mul_ps(_mm512_mul_ps(dh, _mm512_sub_ps(v.load(h_prev), hh)), sigmoid_grad16(z));
+    const __m512 dhh = _mm512_mul_ps(_mm512_mul_ps(dh, one_minus_z), tanh_grad16(hh));
+    const __m512 dr = _mm512_mul_ps(_mm512_mul_ps(dhh, rec), sigmoid_grad16(r));
+    v.store(dh_row, _mm512_mul_ps(dh, z));  // the direct part; the rest comes through the recurrent GEMM
+    v.store(dg, dz), v.store(dg + H, dr), v.store(dg + 2 * H, dhh);
+    v.store(dgr, dz), v.store(dgr + H, dr), v.store(dgr + 2 * H, _mm512_mul_ps(dhh, r));
+  });
   return true;
 }
 #else
