@@ -109,7 +109,6 @@ def test_fma_peak_bounds_the_gemm(isa):
     import time
 
     peak = ironnet.measure_fma_peak(threads=1, isa=isa, seconds=0.05)
-    assert peak > 0.5  # GFLOP/s: even the portable path on a slow core does more
     n = 384
     rng = np.random.default_rng(0)
     a, b = (ironnet.from_numpy(rng.standard_normal((n, n)).astype(np.float32)) for _ in range(2))
@@ -122,6 +121,10 @@ def test_fma_peak_bounds_the_gemm(isa):
     finally:
         ironnet.set_num_threads(previous[0])
         ironnet.set_cpu_isa(previous[1])
+    # Measured again afterwards, the larger kept: another process taking the core during one
+    # measurement must not make the peak look low.
+    peak = max(peak, ironnet.measure_fma_peak(threads=1, isa=isa, seconds=0.05))
+    assert peak > 0.5  # GFLOP/s: even the portable path on a slow core does more
     assert 2.0 * n**3 / best * 1e-9 <= 1.25 * peak
 
 

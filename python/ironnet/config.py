@@ -41,7 +41,8 @@ def supported_cpu_isas() -> list:
 def measure_fma_peak(threads: Optional[int] = None, isa: Optional[str] = None, seconds: float = 0.2) -> float:
     """The float32 FMA throughput, in GFLOP/s, that `threads` threads (default: get_num_threads()) reach
     on this machine with the vectors of `isa` (default: the active one), measured now: independent
-    multiply-add chains, best of three runs of about `seconds` each. The ceiling benchmarks compare
+    multiply-add chains, the fastest of ~1 ms runs repeated for about `seconds` (so another process
+    on the machine lowers it little). The ceiling benchmarks compare
     kernels against; a datasheet figure is wrong wherever the vector units differ (Zen 4 runs 512-bit
     FMAs at half rate)."""
     if threads is None:

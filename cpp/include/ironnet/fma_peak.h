@@ -9,8 +9,8 @@ namespace ironnet {
 
 // GFLOP/s (one FMA = 2 flops) of `threads` threads each running independent FMA chains on the
 // vectors of `isa` (16 floats for avx512, 8 for avx2; the portable path's compiler-vectorized
-// multiply-adds), best of three runs of about `seconds` each. Throws ValueError when threads < 1,
-// seconds is not positive or `isa` is not supported here.
+// multiply-adds): the fastest of ~1 ms runs repeated for about `seconds`. Throws ValueError when
+// threads < 1, seconds is not positive or `isa` is not supported here.
 double measure_fma_peak(int threads, CpuIsa isa, double seconds = 0.2);
 
 }  // namespace ironnet
