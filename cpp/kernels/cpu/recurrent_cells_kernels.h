@@ -8,6 +8,7 @@
 // Everything here has internal linkage; only make_table() hands the functions out.
 #pragma once
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -92,6 +93,14 @@ struct UnitVector {
   __mmask16 m;
   __m512 load(const float* p) const { return _mm512_maskz_loadu_ps(m, p + j); }
   void store(float* p, __m512 v) const { _mm512_mask_storeu_ps(p + j, m, v); }
+  // For values read only much later (the saved gates, read by backward after the whole forward):
+  // a streaming store skips reading the line into cache first. Whole aligned vectors only.
+  void store_for_later(float* p, __m512 v) const {
+    if (m == 0xFFFF && (reinterpret_cast<uintptr_t>(p + j) & 63) == 0)
+      _mm512_stream_ps(p + j, v);
+    else
+      store(p, v);
+  }
 };
 
 // Calls body(UnitVector) for each 16 of nu units, the last masked.
@@ -268,7 +277,7 @@ bool lstm_row_fused(const ForwardStep& s, int64_t b) {
     if (a_out) v.store(a_out, _mm512_mul_ps(h, v.load(rm)));
     if (saved) {
       const __m512 blocks[5] = {i, f, cc, o, ac};
-      for (int q = 0; q < 5; ++q) v.store(saved + q * H, blocks[q]);
+      for (int q = 0; q < 5; ++q) v.store_for_later(saved + q * H, blocks[q]);
     }
   });
   return true;
@@ -310,7 +319,7 @@ bool gru_row_fused(const ForwardStep& s, int64_t b) {
     if (a_out) v.store(a_out, _mm512_mul_ps(h, v.load(rm)));
     if (saved) {
       const __m512 blocks[4] = {z, r, hh, rec};
-      for (int q = 0; q < 4; ++q) v.store(saved + q * H, blocks[q]);
+      for (int q = 0; q < 4; ++q) v.store_for_later(saved + q * H, blocks[q]);
     }
   });
   return true;
