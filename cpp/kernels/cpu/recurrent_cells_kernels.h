@@ -324,9 +324,14 @@ bool gru_row_fused(const ForwardStep& s, int64_t b) {
   });
   return true;
 }
+
+// Streaming stores are weakly ordered: fence them before the step's barrier lets another thread (the
+// backward's) read what they wrote.
+void publish_streamed() { _mm_sfence(); }
 #else
 bool lstm_row_fused(const ForwardStep&, int64_t) { return false; }
 bool gru_row_fused(const ForwardStep&, int64_t) { return false; }
+void publish_streamed() {}
 #endif
 
 void lstm_forward(const ForwardStep& s) {
@@ -358,6 +363,7 @@ void lstm_forward(const ForwardStep& s) {
     for (int64_t j = 0; j < nu; ++j) h[j] = o[j] * ac[j];
     finish_row(s, b, g, 5);
   }
+  publish_streamed();
 }
 
 // h_t = z h_{t-1} + (1 - z) h~ for row b, h~ in block 2 of g.
@@ -393,6 +399,7 @@ void gru_forward(const ForwardStep& s) {
     gru_combine(s, b, g);
     finish_row(s, b, g, 4);
   }
+  publish_streamed();
 }
 
 void gru_reset_gates(const ForwardStep& s) {
