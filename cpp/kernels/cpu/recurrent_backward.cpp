@@ -63,9 +63,8 @@ class ColumnSums {
     const int64_t nu = st.u1 - st.u0;
     for (int64_t g = 0; g < gates_; ++g)
       cells_.add_column_sums(st.dg + g * units_ + st.u0, st.ld_dg, st.batch, nu, of_dg_.data() + g * units_ + st.u0);
-    if (!of_candidate_rec_.empty())  // GRU reset_after's dG_rec equals dG but in the candidate block
-      cells_.add_column_sums(st.dg_rec + kCandidate * units_ + st.u0, st.ld_dg, st.batch, nu,
-                             of_candidate_rec_.data() + st.u0);
+    if (!of_candidate_rec_.empty())  // GRU reset_after's recurrent dG: dG's but in the candidate block
+      cells_.add_column_sums(st.dg_rec + st.u0, st.ld_dg_rec, st.batch, nu, of_candidate_rec_.data() + st.u0);
   }
 
   void write(const RnnBackwardArgs& a) const {
@@ -106,8 +105,11 @@ void weight_gradients(const RnnBackwardArgs& a, const float* dg, const float* dg
     if (s.cell == RnnCell::GruResetBefore) {  // [z, r] met h * mask; the candidate block met r * (h * mask)
       gemm_at_b(H, 2 * H, rows, a_in, H, dg, kH, a.drecurrent_kernel, kH, threads, isa);
       gemm_at_b(H, H, rows, a.workspace + layout.rh, H, dg + 2 * H, kH, a.drecurrent_kernel + 2 * H, kH, threads, isa);
+    } else if (s.cell == RnnCell::GruResetAfter) {  // the candidate block's recurrent gradient is dG_h * r
+      gemm_at_b(H, 2 * H, rows, a_in, H, dg, kH, a.drecurrent_kernel, kH, threads, isa);
+      gemm_at_b(H, H, rows, a_in, H, dg_rec, H, a.drecurrent_kernel + 2 * H, kH, threads, isa);
     } else {
-      gemm_at_b(H, kH, rows, a_in, H, dg_rec, kH, a.drecurrent_kernel, kH, threads, isa);
+      gemm_at_b(H, kH, rows, a_in, H, dg, kH, a.drecurrent_kernel, kH, threads, isa);
     }
   }
 }
@@ -124,14 +126,14 @@ void rnn_backward(const RnnBackwardArgs& a, int num_threads) {
   const CellTable& cells = cells_for(isa);
   const WorkspaceLayout layout = workspace_layout(s);
 
-  // dG of every step (B, T, kH), and of the recurrent product where it differs (GRU reset_after);
-  // then the carried dL/dh and dL/dc (B, H).
+  // dG of every step (B, T, kH); for GRU reset_after also the recurrent product's candidate-block
+  // gradient dG_h * r (B, T, H); then the carried dL/dh and dL/dc (B, H).
   const bool separate_rec = s.cell == RnnCell::GruResetAfter;
   thread_local Workspace grad_space;
-  const int64_t plane = B * T * kH;
-  float* dg = grad_space.reserve(static_cast<size_t>((separate_rec ? 2 : 1) * plane + 2 * B * H));
-  float* dg_rec = separate_rec ? dg + plane : dg;
-  float* dh = dg + (separate_rec ? 2 : 1) * plane;
+  const int64_t plane = B * T * kH, rec_plane = separate_rec ? B * T * H : 0;
+  float* dg = grad_space.reserve(static_cast<size_t>(plane + rec_plane + 2 * B * H));
+  float* dg_rec = separate_rec ? dg + plane : nullptr;
+  float* dh = dg + plane + rec_plane;
   float* dc = dh + B * H;
   copy_or_zero(dh, a.dh_last, B * H);
   copy_or_zero(dc, a.dc_last, B * H);
@@ -160,7 +162,8 @@ void rnn_backward(const RnnBackwardArgs& a, int num_threads) {
         bs.dy = a.dy + t * H, bs.ld_y = T * H;
         bs.mask = a.mask ? a.mask + t : nullptr, bs.ld_mask = T;
         bs.dh = dh, bs.dc = dc;
-        bs.dg = dg + t * kH, bs.dg_rec = separate_rec ? dg_rec + t * kH : nullptr, bs.ld_dg = T * kH;
+        bs.dg = dg + t * kH, bs.ld_dg = T * kH;
+        if (separate_rec) bs.dg_rec = dg_rec + t * H, bs.ld_dg_rec = T * H;
 
         auto slice = [&](int si) {
           BackwardStep mine = bs;
@@ -168,12 +171,13 @@ void rnn_backward(const RnnBackwardArgs& a, int num_threads) {
           mine.drh = rec_scratch + si * slice_floats, mine.ld_drh = mine.u1 - mine.u0;
           return mine;
         };
-        // The slice's units of dG_t[:, group's blocks] @ U^T into its scratch (beta = 1: added on).
-        auto transposed_gemm = [&](int si, int group, const float* grads, float beta) {
+        // The slice's units of grads (the step's gradients of the group's gate blocks, rows ld apart)
+        // @ U^T into its scratch (beta = 1: added on).
+        auto transposed_gemm = [&](int si, int group, const float* grads, int64_t ld, float beta) {
           const PackedB& packed = packs.at(si, group);
           GemmArgs g;
           g.m = B, g.n = packed.n(), g.k = packed.k();
-          g.a = grads + group_begin(s.cell, group) * H, g.a_row_stride = T * kH;
+          g.a = grads, g.a_row_stride = ld;
           g.c = rec_scratch + si * slice_floats, g.ldc = packed.n(), g.beta = beta;
           gemm(g, packed, 1);
         };
@@ -196,18 +200,19 @@ void rnn_backward(const RnnBackwardArgs& a, int num_threads) {
         if (s.cell == RnnCell::GruResetBefore) {
           // dr needs dG_h @ U_h^T; then dr of every unit before the [z, r] product.
           for (int si = tid; si < slices.count; si += team) {
-            transposed_gemm(si, 1, bs.dg, 0.0f);
+            transposed_gemm(si, 1, bs.dg + 2 * H, bs.ld_dg, 0.0f);
             cells.gru_backward_reset(slice(si));
             bias_sums.add_step(slice(si));
           }
 #pragma omp barrier
           for (int si = tid; si < slices.count; si += team) {
-            transposed_gemm(si, 0, bs.dg, 1.0f);
+            transposed_gemm(si, 0, bs.dg, bs.ld_dg, 1.0f);
             add_to_dh(si);
           }
         } else {
           for (int si = tid; si < slices.count; si += team) {
-            transposed_gemm(si, 0, separate_rec ? bs.dg_rec : bs.dg, 0.0f);
+            transposed_gemm(si, 0, bs.dg, bs.ld_dg, 0.0f);  // [z, r] (GRU reset_after) or every block
+            if (separate_rec) transposed_gemm(si, 1, bs.dg_rec, bs.ld_dg_rec, 1.0f);
             add_to_dh(si);
           }
         }

@@ -456,10 +456,8 @@ void simple_forward(const ForwardStep& s) {
 bool begin_row(const BackwardStep& s, int64_t b, int blocks) {
   const int64_t nu = s.u1 - s.u0, u0 = s.u0;
   if (is_padded(s.mask, s.ld_mask, b)) {
-    for (int g = 0; g < blocks; ++g) {
-      zero(s.dg + b * s.ld_dg + g * s.units + u0, nu);
-      if (s.dg_rec) zero(s.dg_rec + b * s.ld_dg + g * s.units + u0, nu);
-    }
+    for (int g = 0; g < blocks; ++g) zero(s.dg + b * s.ld_dg + g * s.units + u0, nu);
+    if (s.dg_rec) zero(s.dg_rec + b * s.ld_dg_rec + u0, nu);
     return false;
   }
   add_into(s.dh + b * s.units + u0, s.dy + b * s.ld_y + u0, nu);
@@ -553,7 +551,7 @@ bool gru_backward_row_fused(const BackwardStep& s, int64_t b) {
   const float* sv = s.saved + b * s.ld_saved + u0;
   const float *h_prev = s.h_in + b * s.ld_in + u0, *dy = s.dy + b * s.ld_y + u0;
   float* dh_row = s.dh + b * H + u0;
-  float *dg = s.dg + b * s.ld_dg + u0, *dgr = s.dg_rec + b * s.ld_dg + u0;
+  float *dg = s.dg + b * s.ld_dg + u0, *dgr = s.dg_rec + b * s.ld_dg_rec + u0;
   for_each_unit_vector(nu, [&](const UnitVector& v) {
     const __m512 z = v.load(sv), r = v.load(sv + H), hh = v.load(sv + 2 * H), rec = v.load(sv + 3 * H);
     const __m512 dh = _mm512_add_ps(v.load(dh_row), v.load(dy));
@@ -563,7 +561,7 @@ bool gru_backward_row_fused(const BackwardStep& s, int64_t b) {
     const __m512 dr = _mm512_mul_ps(_mm512_mul_ps(dhh, rec), sigmoid_grad16(r));
     v.store(dh_row, _mm512_mul_ps(dh, z));  // the direct part; the rest comes through the recurrent GEMM
     v.store(dg, dz), v.store(dg + H, dr), v.store(dg + 2 * H, dhh);
-    v.store(dgr, dz), v.store(dgr + H, dr), v.store(dgr + 2 * H, _mm512_mul_ps(dhh, r));
+    v.store(dgr, _mm512_mul_ps(dhh, r));
   });
   return true;
 }
@@ -579,16 +577,14 @@ void gru_backward(const BackwardStep& s) {
     gru_backward_common(s, b);
     const float* sv = s.saved + b * s.ld_saved + u0;
     const float *r = sv + H, *rec = sv + 3 * H;
-    float *dg = s.dg + b * s.ld_dg + u0, *dgr = s.dg_rec + b * s.ld_dg + u0;
+    float *dg = s.dg + b * s.ld_dg + u0, *dgr = s.dg_rec + b * s.ld_dg_rec + u0;
     float *dr = dg + H, *dhh = dg + 2 * H;
 #pragma omp simd
     for (int64_t j = 0; j < nu; ++j) {
       dr[j] = dhh[j] * rec[j];
-      dgr[2 * H + j] = dhh[j] * r[j];
+      dgr[j] = dhh[j] * r[j];
     }
     scale_by_gate_derivative(s.gate_act, r, dr, nu);
-    copy(dgr, dg, nu);
-    copy(dgr + H, dr, nu);
   }
 }
 

@@ -44,8 +44,9 @@ struct ForwardStep {
 
 // One backward step for the same rows and units. dh/dc (B, H) carry dL/dh and dL/dc from the later
 // step in and the part that does not go through the recurrent GEMM out; dg receives the
-// pre-activation gate gradients (block g at g * H + j) of the input projection, dg_rec those of
-// the recurrent product where they differ (GRU reset_after).
+// pre-activation gate gradients (block g at g * H + j) of the input projection; dg_rec, for GRU
+// reset_after only, the candidate block's gradient of the recurrent product, dG_h * r (its z and r
+// blocks are dg's own).
 struct BackwardStep {
   int64_t batch = 0, units = 0, u0 = 0, u1 = 0;
   RnnActivation act = RnnActivation::Tanh;
@@ -63,8 +64,8 @@ struct BackwardStep {
   float* dh = nullptr;
   float* dc = nullptr;
   float* dg = nullptr;
-  float* dg_rec = nullptr;
-  int64_t ld_dg = 0;
+  float* dg_rec = nullptr;                // (rows ld_dg_rec apart) units j at j
+  int64_t ld_dg = 0, ld_dg_rec = 0;
   float* drh = nullptr;                   // GRU reset-before: slice scratch (nu per row) holding dG_h @ U_h^T
   int64_t ld_drh = 0;
 };

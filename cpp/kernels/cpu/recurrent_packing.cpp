@@ -6,14 +6,14 @@ RecurrentPacks pack_recurrent_slices(const RnnShape& s, const float* recurrent_k
                                      bool transposed, CpuIsa isa, int threads) {
   const int64_t H = s.units, kH = rnn_gate_count(s.cell) * H;
   RecurrentPacks packs;
-  packs.groups = gate_groups(s.cell);
+  packs.groups = gate_groups(s.cell, transposed);
   packs.pieces.resize(static_cast<size_t>(slices.count * packs.groups));
   // Each piece is packed by the thread that will use it most (first touch puts it near that core).
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int si = 0; si < slices.count; ++si) {
     const int64_t u0 = slices.begin(si, H), nu = slices.end(si, H) - u0;
     for (int group = 0; group < packs.groups; ++group) {
-      const int g0 = group_begin(s.cell, group), g1 = group_end(s.cell, group);
+      const int g0 = group_begin(s.cell, transposed, group), g1 = group_end(s.cell, transposed, group);
       const int64_t width = (g1 - g0) * nu;
       std::unique_ptr<PackedB> piece;
       if (transposed) {  // B(p, j) = U[u0 + j, g0 * H + p]

@@ -10,12 +10,19 @@
 
 namespace ironnet::cpu::rnn_detail {
 
-// Gate groups, each multiplied by its own GEMM in a step: GRU reset-before's candidate block needs
-// r * h, known only after the z, r blocks' GEMM, so it has two ([z, r] and [h]); every other cell one.
-inline int gate_groups(RnnCell cell) { return cell == RnnCell::GruResetBefore ? 2 : 1; }
-inline int group_begin(RnnCell cell, int group) { return cell == RnnCell::GruResetBefore && group == 1 ? 2 : 0; }
-inline int group_end(RnnCell cell, int group) {
-  return cell == RnnCell::GruResetBefore ? (group == 0 ? 2 : 3) : static_cast<int>(rnn_gate_count(cell));
+// Gate groups, each multiplied by its own GEMM in a step. GRU's candidate block is a group of its
+// own where its operand differs from the z, r blocks': GRU reset-before's forward (r * h, known only
+// after the [z, r] GEMM) and both GRU forms' backward (reset-before: dG_h, needed before dG_r;
+// reset_after: dG_h * r, while z and r take dG as it is). Every other case has one group.
+inline bool candidate_apart(RnnCell cell, bool backward) {
+  return cell == RnnCell::GruResetBefore || (backward && cell == RnnCell::GruResetAfter);
+}
+inline int gate_groups(RnnCell cell, bool backward) { return candidate_apart(cell, backward) ? 2 : 1; }
+inline int group_begin(RnnCell cell, bool backward, int group) {
+  return candidate_apart(cell, backward) && group == 1 ? 2 : 0;
+}
+inline int group_end(RnnCell cell, bool backward, int group) {
+  return candidate_apart(cell, backward) ? (group == 0 ? 2 : 3) : static_cast<int>(rnn_gate_count(cell));
 }
 
 struct RecurrentPacks {
