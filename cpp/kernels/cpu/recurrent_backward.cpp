@@ -42,8 +42,8 @@ void gemm_at_b(int64_t m, int64_t n, int64_t rows, const float* a, int64_t lda, 
   gemm(g, threads, isa);
 }
 
-// The bias gradients: column sums of dG (and of the recurrent product's dG where it differs) over
-// all B*T rows, in double. Each thread adds its slice's columns of a step's dG over the batch right
+// The bias gradients: column sums of dG over all B*T rows, in double (for GRU reset_after's recurrent
+// bias, the candidate block's from dG_h * r instead). Each thread adds its slice's columns of a step's dG over the batch right
 // after the step has written them, while they are still in cache: a separate pass over the whole
 // (B*T, kH) plane afterwards took ~3.5% of a GRU's forward + backward (perf, T=128 H=512). Every
 // column is summed by one thread in one order (batch rows, last step first) whatever the thread
@@ -51,13 +51,13 @@ void gemm_at_b(int64_t m, int64_t n, int64_t rows, const float* a, int64_t lda, 
 class ColumnSums {
  public:
   ColumnSums(const RnnBackwardArgs& a, bool separate_rec, const CellTable& cells)
-      : gates_(rnn_gate_count(a.shape.cell)), units_(a.shape.units), separate_rec_(separate_rec), cells_(cells) {
+      : gates_(rnn_gate_count(a.shape.cell)), units_(a.shape.units), cells_(cells) {
     const auto kH = static_cast<size_t>(gates_ * units_);
     if (a.dbias || a.drecurrent_bias) of_dg_.assign(kH, 0.0);
     if (a.drecurrent_bias && separate_rec) of_candidate_rec_.assign(static_cast<size_t>(units_), 0.0);
   }
 
-  // Adds rows [0, batch) of a step's dG (and dG_rec), columns of units [u0, u1) in every gate block.
+  // Adds rows [0, batch) of a step's dG, columns of units [u0, u1) in every gate block (and of dG_rec).
   void add_step(const BackwardStep& st) {
     if (of_dg_.empty()) return;
     const int64_t nu = st.u1 - st.u0;
@@ -71,7 +71,8 @@ class ColumnSums {
     if (a.dbias) narrow(of_dg_.data(), of_dg_.size(), a.dbias);
     if (!a.drecurrent_bias) return;
     narrow(of_dg_.data(), of_dg_.size(), a.drecurrent_bias);
-    if (separate_rec_) narrow(of_candidate_rec_.data(), of_candidate_rec_.size(), a.drecurrent_bias + kCandidate * units_);
+    if (!of_candidate_rec_.empty())
+      narrow(of_candidate_rec_.data(), of_candidate_rec_.size(), a.drecurrent_bias + kCandidate * units_);
   }
 
  private:
@@ -81,12 +82,12 @@ class ColumnSums {
   }
 
   int64_t gates_, units_;
-  bool separate_rec_;
   const CellTable& cells_;
   std::vector<double> of_dg_, of_candidate_rec_;
 };
 
-// The gradients of the weights and of x from the gate gradients of all steps.
+// The gradients of the weights and of x from the gate gradients of all steps (dg_rec: GRU
+// reset_after's dG_h * r, (B*T, H); null otherwise).
 void weight_gradients(const RnnBackwardArgs& a, const float* dg, const float* dg_rec, int threads, CpuIsa isa) {
   const RnnShape& s = a.shape;
   const int64_t rows = s.batch * s.steps, I = s.input, H = s.units, kH = rnn_gate_count(s.cell) * H;
